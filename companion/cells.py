@@ -1,0 +1,214 @@
+"""RNN, LSTM and GRU cells written with tensor operations.
+
+One cell computes one time step. Each has two parts:
+
+* a *step function* (``rnn_step``, ``lstm_step``, ``gru_step``) that is the
+  book's equation line for line. It receives ``xw_t = W_xh x_t + b_xh``, the
+  input's contribution already multiplied in, because a layer computes that
+  product for all time steps at once (one big matrix product instead of T
+  small ones) and only the recurrent part has to wait for the previous step;
+* a module (``RNNCell``, ``LSTMCell``, ``GRUCell``) with the parameter names,
+  shapes, gate order and initialisation of its ``torch.nn`` namesake, so a
+  ``state_dict`` moves between the two in both directions.
+
+Notation (the book's notation table): ``x_t`` input (B, I), ``h_t`` hidden state
+(B, H), ``c_t`` cell state (B, H). ``weight_ih`` is the book's ``W_xh`` and
+``weight_hh`` its ``W_hh``; PyTorch keeps two biases, ``bias_ih`` and
+``bias_hh``, whose sum is the book's single ``b_h``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .checks import check_floating, check_matches_parameters, check_state, check_tensor, shape_str
+
+NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
+
+
+# ----------------------------------------------------------------------------
+# Step functions: one time step, for a batch. Shapes: xw_t (B, G*H), h (B, H).
+
+
+def rnn_step(xw_t, h_prev, W_hh, b_hh, nonlinearity="tanh"):
+    """Elman RNN: ``h_t = φ(W_xh x_t + b_xh + W_hh h_{t-1} + b_hh)`` (eq. rnn-state).
+
+    ``xw_t`` is ``W_xh x_t + b_xh`` of shape (B, H); returns ``h_t`` (B, H).
+    """
+    return NONLINEARITIES[nonlinearity](xw_t + F.linear(h_prev, W_hh, b_hh))
+
+
+def lstm_step(xw_t, h_prev, c_prev, W_hh, b_hh):
+    """LSTM, gate order ``i, f, g, o`` as in ``torch.nn.LSTM`` (eq. lstm-gates).
+
+    ``i_t = σ(.)``, ``f_t = σ(.)``, ``g_t = tanh(.)``, ``o_t = σ(.)`` of
+    ``W_x· x_t + b_x· + W_h· h_{t-1} + b_h·``; then
+    ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t`` and ``h_t = o_t ⊙ tanh(c_t)``.
+    ``xw_t`` is (B, 4H); returns ``(h_t, c_t)``, each (B, H).
+    """
+    gates = xw_t + F.linear(h_prev, W_hh, b_hh)
+    i, f, g, o = gates.chunk(4, dim=-1)
+    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    c_t = f * c_prev + i * g
+    h_t = o * torch.tanh(c_t)
+    return h_t, c_t
+
+
+def gru_step(xw_t, h_prev, W_hh, b_hh):
+    """GRU in PyTorch's formulation, gate order ``r, z, n`` (eq. gru-torch).
+
+    ``r_t = σ(W_xr x_t + b_xr + W_hr h_{t-1} + b_hr)``,
+    ``z_t = σ(W_xz x_t + b_xz + W_hz h_{t-1} + b_hz)``,
+    ``n_t = tanh(W_xn x_t + b_xn + r_t ⊙ (W_hn h_{t-1} + b_hn))``,
+    ``h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}``.
+    ``xw_t`` is (B, 3H); returns ``h_t`` (B, H).
+    """
+    x_r, x_z, x_n = xw_t.chunk(3, dim=-1)
+    h_r, h_z, h_n = F.linear(h_prev, W_hh, b_hh).chunk(3, dim=-1)
+    r = torch.sigmoid(x_r + h_r)
+    z = torch.sigmoid(x_z + h_z)
+    n = torch.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * h_prev
+
+
+# ----------------------------------------------------------------------------
+# Modules
+
+
+class _Cell(nn.Module):
+    """Parameters and input checks shared by the three cells.
+
+    ``gates`` is how many blocks of H rows the weights stack: 1 (RNN), 4 (LSTM), 3 (GRU).
+    """
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__()
+        if input_size <= 0 or hidden_size <= 0:
+            raise ValueError(
+                f"{type(self).__name__}: input_size and hidden_size must be positive, "
+                f"got input_size={input_size}, hidden_size={hidden_size}"
+            )
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.bias = bias
+        G = self.gates * hidden_size
+        self.weight_ih = nn.Parameter(torch.empty(G, input_size))
+        self.weight_hh = nn.Parameter(torch.empty(G, hidden_size))
+        if bias:
+            self.bias_ih = nn.Parameter(torch.empty(G))
+            self.bias_hh = nn.Parameter(torch.empty(G))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Uniform on ``(-1/√H, 1/√H)``, as ``torch.nn`` does."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if not self.bias:
+            s += ", bias=False"
+        return s
+
+    def _check_input(self, x) -> bool:
+        """Validate ``x`` (B, I) or (I,); return whether it is batched."""
+        who = type(self).__name__
+        check_tensor(who, "input", x)
+        I = self.input_size
+        if x.dim() not in (1, 2) or x.shape[-1] != I:
+            raise ValueError(f"{who}: expected input of shape (B, {I}) or ({I},), got {shape_str(x.shape)}")
+        if x.dim() == 2 and x.shape[0] == 0:
+            raise ValueError(f"{who}: expected a batch of at least one input, got shape {shape_str(x.shape)}")
+        check_floating(who, "input", x)
+        check_matches_parameters(who, "input", x, self.weight_ih)
+        return x.dim() == 2
+
+    def _state(self, name: str, value, x: torch.Tensor) -> torch.Tensor:
+        """Return a (B, H) state: zeros when ``value`` is None, else the checked ``value``."""
+        B, H = x.shape[0], self.hidden_size
+        if value is None:
+            return x.new_zeros(B, H)
+        check_state(type(self).__name__, name, value, (B, H), "(B, H)", x)
+        return value
+
+
+class RNNCell(_Cell):
+    """One step of an Elman RNN, equal to ``torch.nn.RNNCell``.
+
+    Args: ``input_size`` I, ``hidden_size`` H, ``bias``, ``nonlinearity``
+    (``"tanh"`` or ``"relu"``). Input ``x`` (B, I) or (I,); ``hx`` (B, H) or (H,),
+    zeros when omitted. Returns ``h_t`` with ``hx``'s shape.
+    """
+
+    gates = 1
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"):
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias)
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+
+    def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
+        batched = self._check_input(x)
+        if not batched:
+            x = x.unsqueeze(0)
+            hx = hx.unsqueeze(0) if isinstance(hx, torch.Tensor) and hx.dim() == 1 else hx
+        h = self._state("hx", hx, x)
+        h_t = rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity)
+        return h_t if batched else h_t.squeeze(0)
+
+
+class LSTMCell(_Cell):
+    """One step of an LSTM, equal to ``torch.nn.LSTMCell`` (gate order i, f, g, o).
+
+    Input ``x`` (B, I) or (I,); ``hx`` a pair ``(h, c)`` of (B, H) or (H,) tensors,
+    zeros when omitted. Returns ``(h_t, c_t)``.
+    """
+
+    gates = 4
+
+    def forward(self, x: torch.Tensor, hx: tuple[torch.Tensor, torch.Tensor] | None = None):
+        batched = self._check_input(x)
+        if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise TypeError(f"LSTMCell: expected hx to be a pair (h, c) of tensors, got {type(hx).__name__}")
+        h, c = (None, None) if hx is None else hx
+        if not batched:
+            x = x.unsqueeze(0)
+            h = h.unsqueeze(0) if isinstance(h, torch.Tensor) and h.dim() == 1 else h
+            c = c.unsqueeze(0) if isinstance(c, torch.Tensor) and c.dim() == 1 else c
+        h, c = self._state("h", h, x), self._state("c", c, x)
+        h_t, c_t = lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        return (h_t, c_t) if batched else (h_t.squeeze(0), c_t.squeeze(0))
+
+
+class GRUCell(_Cell):
+    """One step of a GRU, equal to ``torch.nn.GRUCell`` (gate order r, z, n).
+
+    Input ``x`` (B, I) or (I,); ``hx`` (B, H) or (H,), zeros when omitted.
+    Returns ``h_t`` with ``hx``'s shape.
+    """
+
+    gates = 3
+
+    def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
+        batched = self._check_input(x)
+        if not batched:
+            x = x.unsqueeze(0)
+            hx = hx.unsqueeze(0) if isinstance(hx, torch.Tensor) and hx.dim() == 1 else hx
+        h = self._state("hx", hx, x)
+        h_t = gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        return h_t if batched else h_t.squeeze(0)

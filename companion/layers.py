@@ -1,0 +1,300 @@
+"""Recurrent layers: a cell applied along time, stacked, optionally in both directions.
+
+``RNN``, ``LSTM`` and ``GRU`` take the constructor arguments, parameter names
+(``weight_ih_l0``, ``bias_hh_l1_reverse``, ...), input and state shapes and
+return values of their ``torch.nn`` namesakes, so a ``state_dict`` moves both
+ways and the outputs agree. Inputs:
+
+* a tensor (T, B, I), or (B, T, I) with ``batch_first=True``, or an unbatched (T, I);
+* a ``torch.nn.utils.rnn.PackedSequence`` of variable-length sequences.
+
+The initial state ``hx`` is (L·D, B, H) — L layers, D = 2 if bidirectional else
+1, index ``layer * D + direction`` — or ``(h0, c0)`` for the LSTM; zeros when
+omitted. The return value is ``(output, h_n)`` or ``(output, (h_n, c_n))``, with
+``output`` (T, B, D·H) holding the last layer's states at every step.
+
+How variable lengths work (one mechanism for packed input): the padded batch
+is run with a ``lengths`` vector. At step ``t`` a sequence whose length is
+``<= t`` keeps its state unchanged and emits zeros. The forward direction so
+stops at each sequence's true end, and the reverse direction, which walks from
+``t = T-1`` down to 0, starts each sequence at its own last real step.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from .cells import NONLINEARITIES, gru_step, lstm_step, rnn_step
+from .checks import check_floating, check_matches_parameters, check_state, check_tensor, shape_str
+
+
+class _RecurrentLayer(nn.Module):
+    gates = 1  # blocks of H rows stacked in each weight
+    state_names = ("hx",)  # names of the state tensors, for messages
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ):
+        super().__init__()
+        who = type(self).__name__
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
+        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
+            raise ValueError(f"{who}: dropout must be a number in [0, 1], got {dropout!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn(
+                f"{who}: dropout={dropout} has no effect with num_layers=1: dropout is applied "
+                "between layers, after every layer but the last",
+                stacklevel=2,
+            )
+        self.input_size = input_size
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bidirectional
+
+        # Registered in torch.nn's order, so state_dict() lists the same keys in the same order.
+        G = self.gates * hidden_size
+        for layer in range(num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            for suffix in self._suffixes():
+                name = f"l{layer}{suffix}"
+                setattr(self, f"weight_ih_{name}", nn.Parameter(torch.empty(G, layer_input)))
+                setattr(self, f"weight_hh_{name}", nn.Parameter(torch.empty(G, hidden_size)))
+                if bias:
+                    setattr(self, f"bias_ih_{name}", nn.Parameter(torch.empty(G)))
+                    setattr(self, f"bias_hh_{name}", nn.Parameter(torch.empty(G)))
+                else:
+                    self.register_parameter(f"bias_ih_{name}", None)
+                    self.register_parameter(f"bias_hh_{name}", None)
+        self.reset_parameters()
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    def _suffixes(self):
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def reset_parameters(self) -> None:
+        """Uniform on ``(-1/√H, 1/√H)``, as ``torch.nn`` does."""
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def weights(self, layer: int, direction: int):
+        """``(W_ih, W_hh, b_ih, b_hh)`` of one layer and direction (biases may be None)."""
+        name = f"l{layer}{'_reverse' if direction else ''}"
+        return tuple(getattr(self, f"{kind}_{name}") for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity!r}"
+        for name, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
+            if getattr(self, name) != default:
+                s += f", {name}={getattr(self, name)}"
+        return s
+
+    # -- one step, one direction: what differs between RNN, LSTM and GRU -------
+
+    def step(self, xw_t, state, W_hh, b_hh):
+        """Map ``state`` (a tuple of (B, H) tensors) to the next one."""
+        raise NotImplementedError
+
+    # -- input handling ---------------------------------------------------------
+
+    def _check_input(self, x: torch.Tensor) -> None:
+        who = type(self).__name__
+        check_tensor(who, "input", x)
+        I = self.input_size
+        layout = "(B, T, {I})" if self.batch_first else "(T, B, {I})"
+        expected = f"{layout.format(I=I)} or an unbatched (T, {I})"
+        if x.dim() not in (2, 3) or x.shape[-1] != I:
+            raise ValueError(f"{who}: expected input of shape {expected}, got {shape_str(x.shape)}")
+        check_floating(who, "input", x)
+        check_matches_parameters(who, "input", x, self.weight_ih_l0)
+        time_dim = 0 if (x.dim() == 2 or not self.batch_first) else 1
+        if x.shape[time_dim] == 0:
+            raise ValueError(
+                f"{who}: expected a sequence of at least one time step, got T=0 (input of shape {shape_str(x.shape)}, "
+                f"batch_first={self.batch_first})"
+            )
+        if x.dim() == 3 and x.shape[1 - time_dim] == 0:
+            raise ValueError(f"{who}: expected a batch of at least one sequence, got B=0 (input of shape {shape_str(x.shape)})")
+
+    def _initial_states(self, hx, x: torch.Tensor, batched: bool):
+        """Return one tuple of (B, H) tensors per (layer, direction), from ``hx`` or zeros."""
+        who = type(self).__name__
+        LD, B, H = self.num_layers * self.num_directions, x.shape[1], self.hidden_size
+        n = len(self.state_names)
+        if hx is None:
+            tensors = [x.new_zeros(LD, B, H) for _ in range(n)]
+        else:
+            if n == 1:
+                hx = (hx,)
+            elif not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+                raise TypeError(f"{who}: expected hx to be a pair (h_0, c_0) of tensors, got {type(hx).__name__}")
+            tensors = []
+            for name, value in zip(self.state_names, hx):
+                if batched:
+                    check_state(who, name, value, (LD, B, H), "(num_layers * num_directions, B, H)", x)
+                else:
+                    check_state(who, name, value, (LD, H), "(num_layers * num_directions, H) for unbatched input", x)
+                    value = value.unsqueeze(1)
+                tensors.append(value)
+        return [tuple(t[k] for t in tensors) for k in range(LD)]
+
+    # -- the computation --------------------------------------------------------
+
+    def _scan(self, x, state, weights, reverse: bool, lengths):
+        """Run one direction of one layer over time.
+
+        x (T, B, I_layer); state a tuple of (B, H); lengths (B,) or None.
+        Returns the outputs (T, B, H) and the final state.
+        """
+        W_ih, W_hh, b_ih, b_hh = weights
+        xw = F.linear(x, W_ih, b_ih)  # (T, B, G*H): the input's part for every step at once
+        T = x.shape[0]
+        outputs = [None] * T
+        for t in range(T - 1, -1, -1) if reverse else range(T):
+            new = self.step(xw[t], state, W_hh, b_hh)
+            if lengths is not None:
+                alive = (t < lengths).unsqueeze(1)  # (B, 1): has this sequence reached step t?
+                new = tuple(torch.where(alive, s_new, s_old) for s_new, s_old in zip(new, state))
+                outputs[t] = torch.where(alive, new[0], torch.zeros_like(new[0]))
+            else:
+                outputs[t] = new[0]
+            state = new
+        return torch.stack(outputs), state
+
+    def _run(self, x, states, lengths):
+        """x (T, B, I); states: one tuple per (layer, direction). Returns output and final states."""
+        finals = []
+        layer_input = x
+        D = self.num_directions
+        for layer in range(self.num_layers):
+            outs = []
+            for direction in range(D):
+                out, final = self._scan(
+                    layer_input, states[layer * D + direction], self.weights(layer, direction), direction == 1, lengths
+                )
+                outs.append(out)
+                finals.append(final)
+            layer_input = outs[0] if D == 1 else torch.cat(outs, dim=-1)
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                layer_input = F.dropout(layer_input, self.dropout, training=True)
+        n = len(self.state_names)
+        return layer_input, tuple(torch.stack([f[k] for f in finals]) for k in range(n))
+
+    def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
+        self._check_input(input)
+        batched = input.dim() == 3
+        x = input if batched else input.unsqueeze(1)  # unbatched (T, I) -> (T, 1, I)
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)
+        states = self._initial_states(hx, x, batched)
+        output, finals = self._run(x, states, lengths=None)
+        if batched and self.batch_first:
+            output = output.transpose(0, 1)
+        if not batched:
+            output = output.squeeze(1)
+            finals = tuple(f.squeeze(1) for f in finals)
+        return output, self._pack_state(finals)
+
+    def _forward_packed(self, packed: PackedSequence, hx):
+        who = type(self).__name__
+        data = packed.data
+        check_floating(who, "input", data)
+        if data.dim() != 2 or data.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{who}: expected PackedSequence data of shape (N, {self.input_size}), got {shape_str(data.shape)}"
+            )
+        check_matches_parameters(who, "input", data, self.weight_ih_l0)
+        # Padded, time-major and in the caller's original batch order, as hx is.
+        x, lengths = pad_packed_sequence(packed)
+        states = self._initial_states(hx, x, batched=True)
+        output, finals = self._run(x, states, lengths.to(x.device))
+        # Re-pack in the input's own (sorted) order, so batch_sizes and indices are the input's.
+        order = packed.sorted_indices
+        if order is not None:
+            output, lengths = output[:, order.to(output.device)], lengths[order.cpu()]
+        out_data = pack_padded_sequence(output, lengths, enforce_sorted=True).data
+        out = PackedSequence(out_data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        return out, self._pack_state(finals)
+
+    def _pack_state(self, finals):
+        return finals[0]
+
+
+class RNN(_RecurrentLayer):
+    """Elman RNN layer(s), equal to ``torch.nn.RNN``.
+
+    ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
+    batch_first=False, dropout=0.0, bidirectional=False)``.
+    Returns ``(output, h_n)``: output (T, B, D·H), h_n (L·D, B, H).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ):
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+
+    def step(self, xw_t, state, W_hh, b_hh):
+        return (rnn_step(xw_t, state[0], W_hh, b_hh, self.nonlinearity),)
+
+
+class LSTM(_RecurrentLayer):
+    """LSTM layer(s), equal to ``torch.nn.LSTM`` (without ``proj_size``).
+
+    ``hx`` is ``(h_0, c_0)``, each (L·D, B, H). Returns ``(output, (h_n, c_n))``.
+    """
+
+    gates = 4
+    state_names = ("h_0", "c_0")
+
+    def step(self, xw_t, state, W_hh, b_hh):
+        return lstm_step(xw_t, state[0], state[1], W_hh, b_hh)
+
+    def _pack_state(self, finals):
+        return finals[0], finals[1]
+
+
+class GRU(_RecurrentLayer):
+    """GRU layer(s), equal to ``torch.nn.GRU``. Returns ``(output, h_n)``."""
+
+    gates = 3
+
+    def step(self, xw_t, state, W_hh, b_hh):
+        return (gru_step(xw_t, state[0], W_hh, b_hh),)
