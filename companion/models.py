@@ -1,0 +1,33 @@
+"""Small models built from companion's layers, shared by the chapters."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .layers import GRU, LSTM, RNN
+
+LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+
+
+class Forecaster(nn.Module):
+    """Many-to-one: read a window of a series, predict the next value(s).
+
+    ``x`` (B, T, I) -> recurrent layer -> the last step's hidden state h_T (B, H)
+    -> linear read-out ``y = W_hy h_T + b_y`` (B, O). With ``output_size=1`` the
+    last dimension is dropped, giving (B,).
+    """
+
+    def __init__(self, input_size: int = 1, hidden_size: int = 16, output_size: int = 1,
+                 cell: str = "rnn", num_layers: int = 1):
+        super().__init__()
+        if cell not in LAYERS:
+            raise ValueError(f"Forecaster: cell must be one of {sorted(LAYERS)}, got {cell!r}")
+        self.recurrent = LAYERS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True)
+        self.readout = nn.Linear(hidden_size, output_size)
+        self.output_size = output_size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.recurrent(x)  # (B, T, H)
+        y = self.readout(out[:, -1])  # (B, O)
+        return y.squeeze(-1) if self.output_size == 1 else y

@@ -1,0 +1,60 @@
+"""Figures the chapters share. Each function draws on a matplotlib ``Axes`` and returns it."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+
+def _box(ax, x, y, text, color):
+    ax.add_patch(FancyBboxPatch((x - 0.32, y - 0.22), 0.64, 0.44, boxstyle="round,pad=0.03",
+                                facecolor=color, edgecolor="black", linewidth=1))
+    ax.text(x, y, text, ha="center", va="center", fontsize=12)
+
+
+def _arrow(ax, start, end, text=None, color="black", text_offset=(0.0, 0.0)):
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color=color, linewidth=1.2))
+    if text:
+        ax.text((start[0] + end[0]) / 2 + text_offset[0], (start[1] + end[1]) / 2 + text_offset[1], text,
+                ha="center", va="center", fontsize=10, color=color)
+
+
+def draw_unrolled_rnn(T: int = 4, ax=None):
+    """The folded RNN (left) and the same network unrolled over ``T`` steps (right).
+
+    Boxes: inputs x_t (bottom), hidden states h_t (middle), outputs y_t (top).
+    Every arrow of one kind carries the same matrix: W_xh up from x_t, W_hh
+    across from h_{t-1}, W_hy up to y_t — the parameters are shared in time.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(2.2 + 1.6 * T, 3.4))
+    colors = {"x": "#dbe9f6", "h": "#fde3c8", "y": "#d9f0d3"}
+    # Folded network with its self-loop.
+    _box(ax, 0, 0, "$x_t$", colors["x"])
+    _box(ax, 0, 1.2, "$h_t$", colors["h"])
+    _box(ax, 0, 2.4, "$y_t$", colors["y"])
+    _arrow(ax, (0, 0.22), (0, 0.98), "$W_{xh}$", text_offset=(0.28, 0))
+    _arrow(ax, (0, 1.42), (0, 2.18), "$W_{hy}$", text_offset=(0.28, 0))
+    ax.add_patch(FancyArrowPatch((0.34, 1.32), (0.34, 1.08), arrowstyle="-|>", mutation_scale=14,
+                                 connectionstyle="arc,angleA=0,angleB=0,armA=28,armB=28,rad=6",
+                                 color="tab:red", linewidth=1.2))
+    ax.text(0.62, 1.5, "$W_{hh}$", color="tab:red", fontsize=10, va="center")
+    ax.text(1.3, 1.2, "=", fontsize=18, ha="center", va="center")
+    # Unrolled network.
+    x0 = 2.6
+    for t in range(T):
+        x = x0 + 1.6 * t
+        label = f"{t + 1}" if t < T - 1 else "T"
+        _box(ax, x, 0, f"$x_{{{label}}}$", colors["x"])
+        _box(ax, x, 1.2, f"$h_{{{label}}}$", colors["h"])
+        _box(ax, x, 2.4, f"$y_{{{label}}}$", colors["y"])
+        _arrow(ax, (x, 0.22), (x, 0.98))
+        _arrow(ax, (x, 1.42), (x, 2.18))
+        start = x - 1.6 + 0.32 if t > 0 else x - 0.95
+        _arrow(ax, (start, 1.2), (x - 0.32, 1.2), "$W_{hh}$" if t > 0 else "$h_0$", color="tab:red",
+               text_offset=(0, 0.17))
+    ax.set_xlim(-0.6, x0 + 1.6 * (T - 1) + 0.6)
+    ax.set_ylim(-0.45, 2.8)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
