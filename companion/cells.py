@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_floating, check_matches_parameters, check_state, check_tensor, shape_str
+from .checks import check_floating, check_matches_parameters, check_positive_int, check_state, check_tensor, shape_str
 
 NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
 
@@ -89,11 +89,8 @@ class _Cell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
         super().__init__()
-        if input_size <= 0 or hidden_size <= 0:
-            raise ValueError(
-                f"{type(self).__name__}: input_size and hidden_size must be positive, "
-                f"got input_size={input_size}, hidden_size={hidden_size}"
-            )
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            check_positive_int(type(self).__name__, name, value)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
@@ -133,13 +130,21 @@ class _Cell(nn.Module):
         check_matches_parameters(who, "input", x, self.weight_ih)
         return x.dim() == 2
 
-    def _state(self, name: str, value, x: torch.Tensor) -> torch.Tensor:
-        """Return a (B, H) state: zeros when ``value`` is None, else the checked ``value``."""
-        B, H = x.shape[0], self.hidden_size
+    def _state(self, name: str, value, x: torch.Tensor, batched: bool) -> torch.Tensor:
+        """Return a (B, H) state for the input ``x`` as given, (B, I) or (I,).
+
+        Zeros when ``value`` is None; else ``value`` checked against the input's
+        form, (B, H) for a batch and (H,) for an unbatched input (made (1, H)).
+        """
+        who, H = type(self).__name__, self.hidden_size
+        B = x.shape[0] if batched else 1
         if value is None:
             return x.new_zeros(B, H)
-        check_state(type(self).__name__, name, value, (B, H), "(B, H)", x)
-        return value
+        if batched:
+            check_state(who, name, value, (B, H), "(B, H)", x)
+            return value
+        check_state(who, name, value, (H,), "(H,) for unbatched input", x)
+        return value.unsqueeze(0)
 
 
 class RNNCell(_Cell):
@@ -164,10 +169,8 @@ class RNNCell(_Cell):
 
     def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
         batched = self._check_input(x)
-        if not batched:
-            x = x.unsqueeze(0)
-            hx = hx.unsqueeze(0) if isinstance(hx, torch.Tensor) and hx.dim() == 1 else hx
-        h = self._state("hx", hx, x)
+        h = self._state("hx", hx, x, batched)
+        x = x if batched else x.unsqueeze(0)
         h_t = rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity)
         return h_t if batched else h_t.squeeze(0)
 
@@ -186,11 +189,8 @@ class LSTMCell(_Cell):
         if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"LSTMCell: expected hx to be a pair (h, c) of tensors, got {type(hx).__name__}")
         h, c = (None, None) if hx is None else hx
-        if not batched:
-            x = x.unsqueeze(0)
-            h = h.unsqueeze(0) if isinstance(h, torch.Tensor) and h.dim() == 1 else h
-            c = c.unsqueeze(0) if isinstance(c, torch.Tensor) and c.dim() == 1 else c
-        h, c = self._state("h", h, x), self._state("c", c, x)
+        h, c = self._state("h", h, x, batched), self._state("c", c, x, batched)
+        x = x if batched else x.unsqueeze(0)
         h_t, c_t = lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
         return (h_t, c_t) if batched else (h_t.squeeze(0), c_t.squeeze(0))
 
@@ -206,9 +206,7 @@ class GRUCell(_Cell):
 
     def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
         batched = self._check_input(x)
-        if not batched:
-            x = x.unsqueeze(0)
-            hx = hx.unsqueeze(0) if isinstance(hx, torch.Tensor) and hx.dim() == 1 else hx
-        h = self._state("hx", hx, x)
+        h = self._state("hx", hx, x, batched)
+        x = x if batched else x.unsqueeze(0)
         h_t = gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h_t if batched else h_t.squeeze(0)

@@ -14,6 +14,12 @@ def shape_str(shape) -> str:
     return str(tuple(shape))
 
 
+def check_positive_int(who: str, name: str, value) -> None:
+    """A size argument of a constructor: an ``int`` (not a ``bool``) of at least 1."""
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
+
+
 def check_tensor(who: str, name: str, value) -> None:
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{who}: expected {name} to be a torch.Tensor, got {type(value).__name__}")

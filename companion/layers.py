@@ -31,7 +31,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from .cells import NONLINEARITIES, gru_step, lstm_step, rnn_step
-from .checks import check_floating, check_matches_parameters, check_state, check_tensor, shape_str
+from .checks import check_floating, check_matches_parameters, check_positive_int, check_state, check_tensor, shape_str
 
 
 class _RecurrentLayer(nn.Module):
@@ -51,8 +51,7 @@ class _RecurrentLayer(nn.Module):
         super().__init__()
         who = type(self).__name__
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
+            check_positive_int(who, name, value)
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(f"{who}: dropout must be a number in [0, 1], got {dropout!r}")
         if dropout > 0 and num_layers == 1:

@@ -1,0 +1,231 @@
+"""Helpers shared by the tests: build a companion module next to its torch.nn
+namesake with the same weights, run both on the same inputs and compare
+outputs and gradients with messages that say what differs and by how much.
+"""
+
+from __future__ import annotations
+
+import random
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+import companion
+
+TOL = 1e-9  # max abs difference allowed between companion and torch.nn in float64
+
+LAYERS = ("RNN", "LSTM", "GRU")
+CELLS = ("RNNCell", "LSTMCell", "GRUCell")
+
+
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def randn(gen: torch.Generator, *shape) -> torch.Tensor:
+    return torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+
+def make_pair(name: str, *args, device="cpu", ref_device="cpu", **kwargs):
+    """``(reference, ours)``: ``torch.nn.<name>`` on ``ref_device`` and ``companion.<name>`` on
+    ``device``, in float64, ours loaded with the reference's (default, random) weights."""
+    ref = getattr(nn, name)(*args, **kwargs).double().to(ref_device)
+    ours = getattr(companion, name)(*args, **kwargs).double().to(device)
+    ours.load_state_dict(ref.state_dict())
+    return ref, ours
+
+
+def device_of(module: nn.Module) -> torch.device:
+    return next(module.parameters()).device
+
+
+def max_abs_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    return (a.detach().cpu() - b.detach().cpu()).abs().max().item() if a.numel() else 0.0
+
+
+def assert_close(actual, expected, what: str, tol: float = TOL) -> None:
+    """``actual`` (companion) equals ``expected`` (reference) in shape and within ``tol``."""
+    assert actual is not None, f"{what}: companion gave None, the reference gave shape {tuple(expected.shape)}"
+    assert tuple(actual.shape) == tuple(expected.shape), (
+        f"{what}: shape {tuple(actual.shape)} from companion, {tuple(expected.shape)} from the reference"
+    )
+    assert actual.dtype == expected.dtype, f"{what}: dtype {actual.dtype} from companion, {expected.dtype} from the reference"
+    diff = max_abs_diff(actual, expected)
+    if not diff <= tol:  # also fails on NaN
+        flat = (actual.detach().cpu() - expected.detach().cpu()).abs().flatten()
+        worst = torch.unravel_index(flat.argmax(), actual.shape)
+        where = tuple(int(i) for i in worst)
+        raise AssertionError(
+            f"{what}: max |companion - reference| = {diff:.3e} > {tol:.0e} at index {where} "
+            f"(companion {actual.detach().cpu()[where].item():.12g}, reference {expected.detach().cpu()[where].item():.12g})"
+        )
+
+
+def flatten(value, name: str = "output") -> list[tuple[str, object]]:
+    """Named leaves of a return value: tensors, and PackedSequence fields (``data`` and the index tensors)."""
+    if isinstance(value, PackedSequence):
+        return [(f"{name}.{field}", getattr(value, field)) for field in PackedSequence._fields]
+    if isinstance(value, (tuple, list)):
+        return [leaf for i, v in enumerate(value) for leaf in flatten(v, f"{name}[{i}]")]
+    return [(name, value)]
+
+
+def assert_same_outputs(ours, ref) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """Compare two return values leaf by leaf; return the floating-point leaves as ``(name, ours, ref)``."""
+    ours_leaves, ref_leaves = flatten(ours), flatten(ref)
+    assert [n for n, _ in ours_leaves] == [n for n, _ in ref_leaves], (
+        f"return structure differs: companion {[n for n, _ in ours_leaves]}, reference {[n for n, _ in ref_leaves]}"
+    )
+    floating = []
+    for (name, a), (_, b) in zip(ours_leaves, ref_leaves):
+        if b is None or not b.is_floating_point():  # PackedSequence batch_sizes and indices: exactly equal
+            assert (a is None) == (b is None) and (b is None or torch.equal(a.cpu(), b.cpu())), (
+                f"{name}: companion {a}, reference {b}"
+            )
+        else:
+            assert_close(a, b, name)
+            floating.append((name, a, b))
+    return floating
+
+
+def run_and_compare(ref: nn.Module, ours: nn.Module, leaves: dict, call, gen: torch.Generator):
+    """Run ``call(module, leaves)`` on both modules with their own copies of ``leaves``
+    (tensors that require grad, on the module's device), compare every output, then
+    backpropagate the same random linear functional of all outputs through both and
+    compare the gradients of every parameter (by name) and of every leaf."""
+    ours_leaves = {k: v.detach().to(device_of(ours), copy=True).requires_grad_() for k, v in leaves.items()}
+    ref_leaves = {k: v.detach().to(device_of(ref), copy=True).requires_grad_() for k, v in leaves.items()}
+    out_ours, out_ref = call(ours, ours_leaves), call(ref, ref_leaves)
+    floating = assert_same_outputs(out_ours, out_ref)
+
+    loss_ours = loss_ref = 0
+    for _, a, b in floating:
+        weights = randn(gen, *b.shape)
+        loss_ours = loss_ours + (a * weights.to(a.device)).sum()
+        loss_ref = loss_ref + (b * weights.to(b.device)).sum()
+    ours.zero_grad(set_to_none=True)
+    ref.zero_grad(set_to_none=True)
+    loss_ours.backward()
+    loss_ref.backward()
+
+    assert_same_grads(ours, ref)
+    for k in leaves:
+        assert_close(ours_leaves[k].grad, ref_leaves[k].grad, f"gradient of {k}")
+
+
+def assert_same_grads(ours: nn.Module, ref: nn.Module) -> None:
+    ours_params, ref_params = dict(ours.named_parameters()), dict(ref.named_parameters())
+    assert list(ours_params) == list(ref_params), f"parameters: companion {list(ours_params)}, torch.nn {list(ref_params)}"
+    for name, p in ref_params.items():
+        assert p.grad is not None, f"torch.nn gave no gradient for {name}: the random functional missed it"
+        assert_close(ours_params[name].grad, p.grad, f"gradient of {name}")
+
+
+def module_call(kind: str, batch_first: bool = False):
+    """``call`` for :func:`run_and_compare`: input ``x`` and, when present, ``h`` (and ``c`` for an LSTM)."""
+
+    def call(module, leaves):
+        if "h" not in leaves:
+            return module(leaves["x"])
+        hx = (leaves["h"], leaves["c"]) if kind.startswith("LSTM") else leaves["h"]
+        return module(leaves["x"], hx)
+
+    return call
+
+
+# -- random layer configurations ---------------------------------------------
+
+
+def layer_config(rng: random.Random, kind: str, **fixed) -> dict:
+    """A random configuration of a layer and its input; ``fixed`` overrides any field."""
+    cfg = dict(
+        kind=kind,
+        num_layers=rng.randint(1, 3),
+        bidirectional=rng.random() < 0.5,
+        batch_first=rng.random() < 0.5,
+        bias=rng.random() < 0.75,
+        with_hx=rng.random() < 0.5,
+        batched=rng.random() < 0.8,
+        nonlinearity=rng.choice(["tanh", "relu"]) if kind == "RNN" else None,
+        input_size=rng.randint(1, 5),
+        hidden_size=rng.randint(1, 6),
+        T=rng.randint(1, 6),
+        B=rng.randint(1, 4),
+    )
+    cfg.update(fixed)
+    return cfg
+
+
+def config_id(cfg: dict) -> str:
+    parts = [cfg["kind"], f"L{cfg['num_layers']}", "bi" if cfg["bidirectional"] else "uni"]
+    parts += ["batch_first"] if cfg["batch_first"] else []
+    parts += [] if cfg["bias"] else ["nobias"]
+    parts += ["hx"] if cfg["with_hx"] else []
+    parts += [] if cfg["batched"] else ["unbatched"]
+    parts += [cfg["nonlinearity"]] if cfg["nonlinearity"] not in (None, "tanh") else []
+    parts += [f"I{cfg['input_size']}H{cfg['hidden_size']}T{cfg['T']}B{cfg['B']}"]
+    return "-".join(parts)
+
+
+def layer_kwargs(cfg: dict) -> dict:
+    kwargs = {k: cfg[k] for k in ("input_size", "hidden_size", "num_layers", "bias", "batch_first", "bidirectional")}
+    if cfg["nonlinearity"] is not None:
+        kwargs["nonlinearity"] = cfg["nonlinearity"]
+    return kwargs
+
+
+def layer_leaves(cfg: dict, gen: torch.Generator) -> dict:
+    """Random input ``x`` and, with ``with_hx``, initial state(s) shaped for ``cfg``."""
+    T, B, I, H = cfg["T"], cfg["B"], cfg["input_size"], cfg["hidden_size"]
+    LD = cfg["num_layers"] * (2 if cfg["bidirectional"] else 1)
+    if not cfg["batched"]:
+        x_shape, h_shape = (T, I), (LD, H)
+    else:
+        x_shape, h_shape = ((B, T, I) if cfg["batch_first"] else (T, B, I)), (LD, B, H)
+    leaves = {"x": randn(gen, *x_shape)}
+    if cfg["with_hx"]:
+        leaves["h"] = randn(gen, *h_shape)
+        if cfg["kind"] == "LSTM":
+            leaves["c"] = randn(gen, *h_shape)
+    return leaves
+
+
+def packed_leaves(gen: torch.Generator, lengths, input_size: int) -> dict:
+    """A padded (T, B, I) input for ``lengths``, zero past each sequence's end."""
+    T, B = max(lengths), len(lengths)
+    x = randn(gen, T, B, input_size)
+    mask = torch.arange(T).unsqueeze(1) < torch.tensor(lengths).unsqueeze(0)
+    return {"x": x * mask.unsqueeze(-1)}
+
+
+def packed_call(kind: str, lengths, enforce_sorted: bool):
+    """``call`` for :func:`run_and_compare` that packs the padded ``x`` with ``lengths`` first."""
+    inner = module_call(kind)
+
+    def call(module, leaves):
+        packed = pack_padded_sequence(leaves["x"], torch.tensor(lengths), enforce_sorted=enforce_sorted)
+        return inner(module, {**leaves, "x": packed})
+
+    return call
+
+
+def assert_state_dict_moves_both_ways(name: str, args: tuple, kwargs: dict, x: torch.Tensor) -> None:
+    """``torch.nn.<name>`` and ``companion.<name>``: the same state_dict keys and shapes in the
+    same order, and a state_dict loaded either way gives equal parameters and outputs on ``x``."""
+    ref = getattr(nn, name)(*args, **kwargs).double()
+    ours = getattr(companion, name)(*args, **kwargs).double()
+    layout_ref = [(k, tuple(v.shape)) for k, v in ref.state_dict().items()]
+    layout_ours = [(k, tuple(v.shape)) for k, v in ours.state_dict().items()]
+    assert layout_ours == layout_ref, f"state_dict keys and shapes: companion {layout_ours}, torch.nn {layout_ref}"
+
+    for direction, source, target in (("torch.nn -> companion", ref, ours), ("companion -> torch.nn", ours, ref)):
+        source.reset_parameters()  # a fresh random draw, so the target starts different
+        assert any(not torch.equal(a, b) for a, b in zip(source.parameters(), target.parameters())), (
+            f"{direction}: the two modules start with equal weights, so loading would prove nothing"
+        )
+        target.load_state_dict(source.state_dict())
+        for (key, a), b in zip(source.state_dict().items(), target.state_dict().values()):
+            assert torch.equal(a, b), f"{direction}: {key} differs after load_state_dict"
+        with torch.no_grad():
+            assert_same_outputs(ours(x), ref(x))

@@ -1,0 +1,142 @@
+"""Bad input raises ValueError (shape, size, device) or TypeError (dtype, type), with a
+message that names the module, what was expected and what came."""
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence
+
+from companion import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+I, H = 3, 4  # every module below: input_size 3, hidden_size 4, float32 parameters
+
+
+def x(*shape, dtype=torch.float32, device="cpu"):
+    return torch.randn(*shape, dtype=dtype) if device == "cpu" else torch.empty(*shape, dtype=dtype, device=device)
+
+
+def meta(*shape):
+    """A tensor on the 'meta' device: stands for 'another device' on a machine without a GPU."""
+    return torch.empty(*shape, device="meta")
+
+
+def case(id, who, make, exc, expected, got):
+    """``make()`` must raise ``exc`` whose message starts with ``who:``, contains every string
+    in ``expected``, and ``got`` after the word 'got'."""
+    return pytest.param(who, make, exc, expected, got, id=id)
+
+
+rnn2 = lambda: RNN(I, H, num_layers=2)  # noqa: E731  -- hx (2, B, 4)
+lstm = lambda: LSTM(I, H)  # noqa: E731
+gru_bf = lambda: GRU(I, H, batch_first=True)  # noqa: E731
+
+CASES = [
+    # -- rank and feature size ------------------------------------------------
+    case("layer-4d-input", "RNN", lambda: rnn2()(x(1, 2, 5, I)), ValueError, ["(T, B, 3)", "unbatched (T, 3)"], "(1, 2, 5, 3)"),
+    case("layer-1d-input", "LSTM", lambda: lstm()(x(I)), ValueError, ["(T, B, 3)", "unbatched (T, 3)"], "(3,)"),
+    case("layer-feature-size", "RNN", lambda: rnn2()(x(5, 2, 7)), ValueError, ["(T, B, 3)"], "(5, 2, 7)"),
+    case("layer-batch-first-feature-size", "GRU", lambda: gru_bf()(x(2, 5, 1)), ValueError, ["(B, T, 3)"], "(2, 5, 1)"),
+    case("cell-3d-input", "GRUCell", lambda: GRUCell(I, H)(x(2, 2, I)), ValueError, ["(B, 3)", "(3,)"], "(2, 2, 3)"),
+    case("cell-feature-size", "RNNCell", lambda: RNNCell(I, H)(x(2, 5)), ValueError, ["(B, 3)", "(3,)"], "(2, 5)"),
+    case("packed-feature-size", "GRU",
+         lambda: GRU(I, H)(pack_padded_sequence(x(4, 2, 5), torch.tensor([4, 2]))), ValueError, ["(N, 3)"], "(6, 5)"),
+    # -- hidden state shape ---------------------------------------------------
+    case("layer-hx-num-layers", "RNN", lambda: rnn2()(x(5, 2, I), x(1, 2, H)), ValueError,
+         ["hx", "(2, 2, 4)", "num_layers * num_directions"], "(1, 2, 4)"),
+    case("layer-hx-batch", "GRU", lambda: gru_bf()(x(2, 5, I), x(1, 3, H)), ValueError, ["hx", "(1, 2, 4)"], "(1, 3, 4)"),
+    case("layer-hx-hidden", "RNN", lambda: rnn2()(x(5, 2, I), x(2, 2, 5)), ValueError, ["hx", "(2, 2, 4)"], "(2, 2, 5)"),
+    case("layer-hx-3d-for-unbatched", "RNN", lambda: rnn2()(x(5, I), x(2, 1, H)), ValueError,
+         ["hx", "(2, 4)", "unbatched"], "(2, 1, 4)"),
+    case("lstm-h0-shape", "LSTM", lambda: lstm()(x(5, 2, I), (x(2, 2, H), x(1, 2, H))), ValueError,
+         ["h_0", "(1, 2, 4)"], "(2, 2, 4)"),
+    case("lstm-c0-shape", "LSTM", lambda: lstm()(x(5, 2, I), (x(1, 2, H), x(1, 2, 3))), ValueError,
+         ["c_0", "(1, 2, 4)"], "(1, 2, 3)"),
+    case("packed-hx-batch", "LSTM",
+         lambda: lstm()(pack_padded_sequence(x(4, 2, I), torch.tensor([4, 2])), (x(1, 3, H), x(1, 3, H))),
+         ValueError, ["h_0", "(1, 2, 4)"], "(1, 3, 4)"),
+    case("cell-hx-batch", "RNNCell", lambda: RNNCell(I, H)(x(2, I), x(3, H)), ValueError, ["hx", "(2, 4)"], "(3, 4)"),
+    case("cell-hx-1d-for-batch", "GRUCell", lambda: GRUCell(I, H)(x(2, I), x(H)), ValueError, ["hx", "(2, 4)"], "(4,)"),
+    case("cell-hx-2d-for-unbatched", "GRUCell", lambda: GRUCell(I, H)(x(I), x(1, H)), ValueError,
+         ["hx", "(4,)", "unbatched"], "(1, 4)"),
+    case("cell-hx-hidden-unbatched", "RNNCell", lambda: RNNCell(I, H)(x(I), x(5)), ValueError, ["hx", "(4,)"], "(5,)"),
+    case("lstmcell-h-shape", "LSTMCell", lambda: LSTMCell(I, H)(x(2, I), (x(2, 5), x(2, H))), ValueError,
+         ["h", "(2, 4)"], "(2, 5)"),
+    case("lstmcell-c-shape", "LSTMCell", lambda: LSTMCell(I, H)(x(2, I), (x(2, H), x(1, H))), ValueError,
+         ["c", "(2, 4)"], "(1, 4)"),
+    # -- device ---------------------------------------------------------------
+    case("layer-hx-device", "RNN", lambda: rnn2()(x(5, 2, I), meta(2, 2, H)), ValueError, ["hx", "device cpu"], "meta"),
+    case("lstm-c0-device", "LSTM", lambda: lstm()(x(5, 2, I), (x(1, 2, H), meta(1, 2, H))), ValueError,
+         ["c_0", "device cpu"], "meta"),
+    case("layer-unbatched-hx-device", "GRU", lambda: GRU(I, H)(x(5, I), meta(1, H)), ValueError, ["hx", "device cpu"], "meta"),
+    case("cell-hx-device", "GRUCell", lambda: GRUCell(I, H)(x(2, I), meta(2, H)), ValueError, ["hx", "device cpu"], "meta"),
+    case("lstmcell-c-device", "LSTMCell", lambda: LSTMCell(I, H)(x(I), (x(H), meta(H))), ValueError,
+         ["c", "device cpu"], "meta"),
+    case("layer-input-device", "LSTM", lambda: lstm()(meta(5, 2, I)), ValueError, ["input", "device cpu", "parameters"], "meta"),
+    case("cell-input-device", "RNNCell", lambda: RNNCell(I, H)(meta(2, I)), ValueError, ["input", "device cpu"], "meta"),
+    # -- dtype ----------------------------------------------------------------
+    case("layer-integer-input", "RNN", lambda: rnn2()(torch.ones(5, 2, I, dtype=torch.int64)), TypeError,
+         ["input", "floating-point"], "torch.int64"),
+    case("cell-integer-input", "LSTMCell", lambda: LSTMCell(I, H)(torch.ones(2, I, dtype=torch.int32)), TypeError,
+         ["input", "floating-point"], "torch.int32"),
+    case("packed-integer-input", "GRU",
+         lambda: GRU(I, H)(pack_padded_sequence(torch.ones(4, 2, I, dtype=torch.int64), torch.tensor([4, 2]))),
+         TypeError, ["floating-point"], "torch.int64"),
+    case("layer-hx-dtype", "GRU", lambda: gru_bf()(x(2, 5, I), x(1, 2, H, dtype=torch.float64)), TypeError,
+         ["hx", "torch.float32"], "torch.float64"),
+    case("lstm-c0-dtype", "LSTM", lambda: lstm()(x(5, 2, I), (x(1, 2, H), x(1, 2, H, dtype=torch.float16))), TypeError,
+         ["c_0", "torch.float32"], "torch.float16"),
+    case("cell-hx-dtype", "RNNCell", lambda: RNNCell(I, H)(x(2, I), x(2, H, dtype=torch.float64)), TypeError,
+         ["hx", "torch.float32"], "torch.float64"),
+    case("layer-input-dtype-vs-parameters", "LSTM", lambda: lstm()(x(5, 2, I, dtype=torch.float64)), TypeError,
+         ["input", "torch.float32", "parameters"], "torch.float64"),
+    case("cell-input-dtype-vs-parameters", "GRUCell", lambda: GRUCell(I, H)(x(2, I, dtype=torch.float64)), TypeError,
+         ["input", "torch.float32", "parameters"], "torch.float64"),
+    # -- empty ----------------------------------------------------------------
+    case("layer-empty-sequence", "RNN", lambda: rnn2()(x(0, 2, I)), ValueError, ["at least one time step"], "T=0"),
+    case("layer-batch-first-empty-sequence", "GRU", lambda: gru_bf()(x(2, 0, I)), ValueError,
+         ["at least one time step"], "T=0"),
+    case("layer-unbatched-empty-sequence", "LSTM", lambda: lstm()(x(0, I)), ValueError, ["at least one time step"], "T=0"),
+    case("layer-empty-batch", "LSTM", lambda: lstm()(x(5, 0, I)), ValueError, ["at least one sequence"], "B=0"),
+    case("layer-batch-first-empty-batch", "GRU", lambda: gru_bf()(x(0, 5, I)), ValueError, ["at least one sequence"], "B=0"),
+    case("cell-empty-batch", "GRUCell", lambda: GRUCell(I, H)(x(0, I)), ValueError, ["at least one input"], "(0, 3)"),
+    # -- type -----------------------------------------------------------------
+    case("layer-list-input", "RNN", lambda: rnn2()([[0.0] * I] * 5), TypeError, ["input", "torch.Tensor"], "list"),
+    case("layer-numpy-input", "GRU", lambda: GRU(I, H)(np.zeros((5, 2, I))), TypeError, ["input", "torch.Tensor"], "ndarray"),
+    case("cell-list-input", "RNNCell", lambda: RNNCell(I, H)([0.0] * I), TypeError, ["input", "torch.Tensor"], "list"),
+    case("layer-hx-not-tensor", "RNN", lambda: rnn2()(x(5, 2, I), [[0.0] * H] * 2), TypeError, ["hx", "torch.Tensor"], "list"),
+    case("rnn-hx-tuple", "GRU", lambda: GRU(I, H)(x(5, 2, I), (x(1, 2, H),)), TypeError, ["hx", "torch.Tensor"], "tuple"),
+    case("lstm-hx-tensor", "LSTM", lambda: lstm()(x(5, 2, I), x(1, 2, H)), TypeError, ["pair (h_0, c_0)"], "Tensor"),
+    case("lstm-hx-triple", "LSTM", lambda: lstm()(x(5, 2, I), (x(1, 2, H),) * 3), TypeError, ["pair (h_0, c_0)"], "tuple"),
+    case("lstm-c0-not-tensor", "LSTM", lambda: lstm()(x(5, 2, I), (x(1, 2, H), 0.0)), TypeError, ["c_0", "torch.Tensor"], "float"),
+    case("lstmcell-hx-tensor", "LSTMCell", lambda: LSTMCell(I, H)(x(2, I), x(2, H)), TypeError, ["pair (h, c)"], "Tensor"),
+    # -- constructor ----------------------------------------------------------
+    case("layer-hidden-size-0", "RNN", lambda: RNN(I, 0), ValueError, ["hidden_size", "positive integer"], "0"),
+    case("layer-hidden-size-float", "LSTM", lambda: LSTM(I, 2.5), ValueError, ["hidden_size", "positive integer"], "2.5"),
+    case("layer-input-size-0", "GRU", lambda: GRU(0, H), ValueError, ["input_size", "positive integer"], "0"),
+    case("layer-num-layers-0", "LSTM", lambda: LSTM(I, H, num_layers=0), ValueError, ["num_layers", "positive integer"], "0"),
+    case("layer-dropout-1.5", "GRU", lambda: GRU(I, H, num_layers=2, dropout=1.5), ValueError, ["dropout", "[0, 1]"], "1.5"),
+    case("layer-dropout-negative", "RNN", lambda: RNN(I, H, num_layers=2, dropout=-0.1), ValueError,
+         ["dropout", "[0, 1]"], "-0.1"),
+    case("layer-nonlinearity", "RNN", lambda: RNN(I, H, nonlinearity="sigmoid"), ValueError,
+         ["nonlinearity", "'tanh' or 'relu'"], "'sigmoid'"),
+    case("cell-hidden-size-0", "GRUCell", lambda: GRUCell(I, 0), ValueError, ["hidden_size", "positive integer"], "0"),
+    case("cell-hidden-size-float", "LSTMCell", lambda: LSTMCell(I, 2.5), ValueError, ["hidden_size", "positive integer"], "2.5"),
+    case("cell-input-size-negative", "RNNCell", lambda: RNNCell(-1, H), ValueError, ["input_size", "positive integer"], "-1"),
+    case("cell-nonlinearity", "RNNCell", lambda: RNNCell(I, H, nonlinearity="sigmoid"), ValueError,
+         ["nonlinearity", "'tanh' or 'relu'"], "'sigmoid'"),
+]
+
+
+@pytest.mark.parametrize("who,make,exc,expected,got", CASES)
+def test_bad_input_raises_with_a_message_naming_expected_and_actual(who, make, exc, expected, got):
+    with pytest.raises(Exception) as info:
+        make()
+    message = str(info.value)
+    assert info.type is exc, f"raised {info.type.__name__} instead of {exc.__name__}: {message}"
+    assert message.startswith(f"{who}: "), f"message does not start with the module's name {who!r}: {message}"
+    for part in expected:
+        assert part in message, f"message does not name the expected {part!r}: {message}"
+    assert re.search(r"\bgot\b.*" + re.escape(got), message), f"message does not say it got {got!r}: {message}"
+
