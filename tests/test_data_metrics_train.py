@@ -1,0 +1,114 @@
+"""companion.data, companion.metrics, companion.models and companion.train."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import companion
+from companion import data, metrics, train
+
+
+def test_sunspots_load_offline_from_statsmodels():
+    years, counts = data.sunspots()
+    assert years.shape == counts.shape == (309,)
+    assert years[0] == 1700 and years[-1] == 2008
+    assert np.all(np.diff(years) == 1), "one value per year, no gaps"
+    assert np.all(counts >= 0)
+
+
+def test_make_windows_pairs_each_window_with_the_value_after_it():
+    rng = np.random.default_rng(0)
+    series = rng.normal(size=50)
+    for window, horizon in [(1, 1), (7, 1), (5, 3), (49, 1)]:
+        X, y = data.make_windows(series, window, horizon)
+        n = len(series) - window - horizon + 1
+        assert X.shape == (n, window) and y.shape == (n,)
+        for k in rng.integers(0, n, size=5):
+            np.testing.assert_array_equal(X[k], series[k : k + window])
+            assert y[k] == series[k + window + horizon - 1]
+
+
+@pytest.mark.parametrize(
+    "series, window, horizon, message",
+    [
+        (np.zeros((4, 2)), 2, 1, "expected a 1-D series, got shape (4, 2)"),
+        (np.zeros(5), 5, 1, "a series of length 5 is too short for window=5 and horizon=1 (needs at least 6)"),
+        (np.zeros(5), 0, 1, "window and horizon must be >= 1, got window=0"),
+    ],
+)
+def test_make_windows_rejects_bad_input_with_a_clear_message(series, window, horizon, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        data.make_windows(series, window, horizon)
+
+
+def test_mae_and_rmse_match_their_definitions():
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=30), rng.normal(size=30)
+    assert math.isclose(metrics.mae(a, b), sum(abs(x - y) for x, y in zip(a, b)) / 30)
+    assert math.isclose(metrics.rmse(a, b), math.sqrt(sum((x - y) ** 2 for x, y in zip(a, b)) / 30))
+    assert metrics.rmse(a, b) >= metrics.mae(a, b)
+
+
+def test_metrics_refuse_to_broadcast_different_shapes():
+    with pytest.raises(ValueError, match=r"same shape, got \(3,\) and \(3, 1\)"):
+        metrics.mae(np.zeros(3), np.zeros((3, 1)))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_forecaster_reads_the_last_hidden_state(cell):
+    torch.manual_seed(0)
+    model = companion.models.Forecaster(input_size=2, hidden_size=5, cell=cell)
+    x = torch.randn(3, 7, 2)
+    out, _ = model.recurrent(x)
+    expected = model.readout(out[:, -1]).squeeze(-1)
+    torch.testing.assert_close(model(x), expected)
+    assert model(x).shape == (3,)
+
+
+def test_fit_learns_a_linear_recurrence_and_restores_the_best_epoch():
+    # Target: the sum of the window, which an RNN can learn exactly enough to beat predicting the mean.
+    companion.config.seed_everything(0)
+    X = torch.randn(256, 6, 1)
+    y = X.sum(dim=(1, 2))
+    model = companion.models.Forecaster(input_size=1, hidden_size=8)
+    before = train.evaluate(model, X[200:], y[200:])
+    history = train.fit(model, (X[:200], y[:200]), valid=(X[200:], y[200:]), epochs=150, lr=2e-2, progress=False)
+    after = train.evaluate(model, X[200:], y[200:])
+    assert len(history.train_loss) == len(history.valid_loss) == 150
+    assert after < 0.05 * before, (before, after)
+    assert after == pytest.approx(min(history.valid_loss)), "fit must restore the weights of the best validation epoch"
+    assert history.valid_loss[history.best_epoch] == min(history.valid_loss)
+
+
+def test_fit_stops_early_after_patience_epochs_without_improvement():
+    companion.config.seed_everything(0)
+    X, y = torch.randn(64, 4, 1), torch.randn(64)  # noise: validation loss soon stops improving
+    model = companion.models.Forecaster(input_size=1, hidden_size=4)
+    history = train.fit(model, (X[:32], y[:32]), valid=(X[32:], y[32:]), epochs=500, lr=5e-2, patience=5,
+                        progress=False)
+    assert len(history.valid_loss) < 500
+    assert len(history.valid_loss) - 1 - history.best_epoch == 5
+
+
+def test_fit_stops_with_a_clear_error_when_the_loss_is_not_finite():
+    model = companion.models.Forecaster(input_size=1, hidden_size=4)
+    X, y = torch.randn(8, 3, 1), torch.full((8,), float("nan"))
+    with pytest.raises(FloatingPointError, match="training loss became nan at epoch 0"):
+        train.fit(model, (X, y), epochs=3, progress=False)
+
+
+def test_fit_rejects_inputs_and_targets_of_different_lengths():
+    model = companion.models.Forecaster(input_size=1, hidden_size=4)
+    with pytest.raises(ValueError, match="same number of examples, got 8 and 7"):
+        train.fit(model, (torch.randn(8, 3, 1), torch.randn(7)), epochs=1, progress=False)
+
+
+def test_unrolled_rnn_figure_draws_every_step():
+    import matplotlib.pyplot as plt
+
+    ax = companion.plots.draw_unrolled_rnn(T=5)
+    labels = {t.get_text() for t in ax.texts}
+    assert {"$x_{1}$", "$h_{4}$", "$y_{T}$", "$W_{hh}$", "$h_0$"} <= labels
+    plt.close("all")
