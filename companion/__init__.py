@@ -13,17 +13,18 @@ module             what it holds
 ``models``         small models shared by chapters (``Forecaster``)
 ``train``          the training loop ``fit``
 ``metrics``        error measures (MAE, RMSE)
+``exercises``      auto-checkers for the exercises
 ``plots``          figures shared by chapters
 =================  =========================================================
 """
 
-from . import config, data, metrics, models, plots, train
+from . import config, data, exercises, metrics, models, plots, train
 from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
 from .layers import GRU, LSTM, RNN
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "config", "data", "metrics", "models", "plots", "train",
+    "config", "data", "exercises", "metrics", "models", "plots", "train",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "RNN", "LSTM", "GRU",
     "NumpyRNN", "gradient_check",
