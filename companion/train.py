@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from tqdm import tqdm
+
+from .progress import progress as progress_bar
 
 
 @dataclass
@@ -75,8 +75,7 @@ def fit(
     generator = torch.Generator().manual_seed(seed)
     history = History()
     best_loss, best_state = math.inf, None
-    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress, file=sys.stdout,
-               mininterval=0.5, ascii=True, dynamic_ncols=False, ncols=90)
+    bar = progress_bar(range(epochs), desc="training", unit="epoch", disable=not progress)
     for epoch in bar:
         model.train()
         total, count = 0.0, 0
