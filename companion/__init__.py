@@ -9,22 +9,23 @@ module             what it holds
 ``cells``          ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their step functions
 ``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input
 ``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time
-``data``           data sets shipped by maintained packages, windowing
+``data``           data sets shipped by maintained packages, windowing, splits, scaling
+``baselines``      naive and seasonal naive forecasts
 ``models``         small models shared by chapters (``Forecaster``)
 ``train``          the training loop ``fit``
-``metrics``        error measures (MAE, RMSE)
+``metrics``        error measures (MAE, RMSE, MASE)
 ``exercises``      auto-checkers for the exercises
 ``plots``          figures shared by chapters
 =================  =========================================================
 """
 
-from . import config, data, exercises, metrics, models, plots, train
+from . import baselines, config, data, exercises, metrics, models, plots, train
 from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
 from .layers import GRU, LSTM, RNN
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "config", "data", "exercises", "metrics", "models", "plots", "train",
+    "baselines", "config", "data", "exercises", "metrics", "models", "plots", "train",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "RNN", "LSTM", "GRU",
     "NumpyRNN", "gradient_check",

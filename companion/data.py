@@ -2,7 +2,11 @@
 
 * :func:`sunspots` — yearly mean sunspot numbers 1700–2008, shipped with statsmodels
   (``statsmodels.datasets.sunspots``; source: the Royal Observatory of Belgium's SIDC).
+* :func:`co2_weekly` — weekly atmospheric CO2 at Mauna Loa 1958–2001, shipped with statsmodels
+  (``statsmodels.datasets.co2``; source: Scripps Institution of Oceanography), gaps filled.
 * :func:`make_windows` — cut a series into supervised pairs (past ``window`` values -> next value).
+* :func:`time_split` — train / validation / test ranges in time order.
+* :class:`Standardizer` — scaling whose statistics come from the training part only.
 """
 
 from __future__ import annotations
@@ -19,6 +23,26 @@ def sunspots() -> tuple[np.ndarray, np.ndarray]:
 
     frame = _sunspots.load_pandas().data
     return frame["YEAR"].to_numpy(dtype=np.float64), frame["SUNACTIVITY"].to_numpy(dtype=np.float64)
+
+
+def co2_weekly() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``(dates, ppm, filled)``: 2284 weeks from 1958-03-29 to 2001-12-29.
+
+    ``dates`` (n,) ``datetime64[ns]``, one Saturday per week with no week left out; ``ppm`` (n,)
+    float64, the CO2 mole fraction in parts per million; ``filled`` (n,) bool, True for the weeks
+    that have no measurement in the data set. Those values are filled by linear interpolation in
+    time between the nearest measured weeks on either side (no gap lies at either end). A
+    straight line is a fair guess for a gap of a few weeks; the longest gap is 18 weeks, so
+    ``filled`` is returned for anyone who prefers another fill.
+    """
+    from statsmodels.datasets import co2 as _co2  # imported here: statsmodels is slow to import
+
+    series = _co2.load_pandas().data["co2"]
+    filled = series.isna().to_numpy()
+    ppm = series.interpolate(method="time").to_numpy(dtype=np.float64)
+    if np.isnan(ppm).any():  # would mean a gap at the start, which interpolation cannot fill
+        raise RuntimeError("co2_weekly: statsmodels' CO2 data changed: a gap at the start cannot be interpolated")
+    return series.index.to_numpy(dtype="datetime64[ns]"), ppm, filled
 
 
 def make_windows(series, window: int, horizon: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -41,3 +65,65 @@ def make_windows(series, window: int, horizon: int = 1) -> tuple[np.ndarray, np.
     X = np.lib.stride_tricks.sliding_window_view(series, window)[:n].copy()
     y = series[window + horizon - 1 :].copy()
     return X, y
+
+
+def time_split(n: int, valid: int, test: int) -> tuple[slice, slice, slice]:
+    """Split ``n`` time-ordered points into ``(train, valid, test)`` slices, in that order.
+
+    The last ``test`` points are the test set, the ``valid`` points before them the validation
+    set, the rest (at least one point) the training set: ``series[train]`` is the past of
+    ``series[valid]``, which is the past of ``series[test]``. Nothing is shuffled.
+    """
+    for name, value in (("n", n), ("valid", valid), ("test", test)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"time_split: {name} must be a non-negative integer, got {value!r}")
+    if valid + test >= n:
+        raise ValueError(
+            f"time_split: valid={valid} + test={test} leaves no training points out of n={n} "
+            f"(needs n > {valid + test})"
+        )
+    train_end, valid_end = n - valid - test, n - test
+    return slice(0, train_end), slice(train_end, valid_end), slice(valid_end, n)
+
+
+class Standardizer:
+    """``z = (x - mean) / std`` with ``mean`` and ``std`` from the data given to :meth:`fit` only.
+
+    Fit it on the training part; then transform validation and test data with the training
+    statistics, so no information from the future leaks into the inputs. Works on arrays of
+    shape (n,) or (n, F): statistics are per column, over the first axis.
+    """
+
+    def __init__(self):
+        self.mean_ = None
+        self.std_ = None
+
+    def fit(self, x) -> "Standardizer":
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim not in (1, 2) or x.shape[0] < 2:
+            raise ValueError(f"Standardizer.fit: expected shape (n,) or (n, F) with n >= 2, got {x.shape}")
+        std = x.std(axis=0)
+        if np.any(std == 0):
+            raise ValueError("Standardizer.fit: a column of the training data is constant (std 0); cannot scale it")
+        self.mean_, self.std_ = x.mean(axis=0), std
+        return self
+
+    def _checked(self, who: str, x) -> np.ndarray:
+        if self.mean_ is None:
+            raise RuntimeError(f"Standardizer.{who}: not fitted yet; call fit(train) first, on the training part only")
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[1:] != np.shape(self.mean_):
+            raise ValueError(
+                f"Standardizer.{who}: expected shape (n,{''.join(f' {d}' for d in np.shape(self.mean_))}) "
+                f"like the data given to fit, got {x.shape}"
+            )
+        return x
+
+    def transform(self, x) -> np.ndarray:
+        return (self._checked("transform", x) - self.mean_) / self.std_
+
+    def inverse_transform(self, z) -> np.ndarray:
+        return self._checked("inverse_transform", z) * self.std_ + self.mean_
+
+    def fit_transform(self, x) -> np.ndarray:
+        return self.fit(x).transform(x)

@@ -9,7 +9,9 @@ The checker calls the reader's function and the reference on fresh random
 inputs and either prints what passed or raises :class:`ExerciseError` with a
 message that says which input failed and how: a wrong shape, a wrong value (with
 the largest difference and where it is), or an exception from the reader's code.
-Chapters define their own ``check_*`` functions on top of :func:`check_function`.
+Chapters define their own ``check_*`` functions on top of :func:`check_function`:
+
+* sequences and time series: :func:`check_mase`, :func:`check_seasonal_naive`.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def compare(got, expected, *, what: str, atol: float, rtol: float) -> None:
         raise ExerciseError(f"{what}: contains NaN or infinite values")
     if not np.allclose(g, e, atol=atol, rtol=rtol):
         diff = np.abs(g - e)
+        if diff.ndim == 0:  # a single number: no index to report
+            raise ExerciseError(f"{what}: wrong value; expected {e:.6g}, got {g:.6g} (difference {diff:.3g})")
         where = np.unravel_index(np.argmax(diff), diff.shape) if diff.ndim else ()
         raise ExerciseError(
             f"{what}: wrong value; largest difference {diff.max():.3g} at index {tuple(int(i) for i in where)} "
@@ -99,3 +103,48 @@ def check_function(function, *, reference, make_inputs, name: str, trials: int =
             raise ExerciseError(f"{error} (trial {trial}, inputs {_describe(inputs)})") from None
     if not quiet:
         print(f"{name}: correct on {trials} random inputs.")
+
+
+# --- Sequences and time series ------------------------------------------------------------
+
+
+def _forecast_inputs(rng):
+    """A training series with trend and season, a horizon that is rarely a whole number of seasons."""
+    m = int(rng.choice([1, 4, 7, 12]))
+    n = int(rng.integers(m + 5, 60))
+    t = np.arange(n)
+    y_train = 0.1 * t + np.sin(2 * np.pi * t / m) + rng.normal(scale=0.5, size=n)
+    horizon = int(rng.integers(1, 3 * m + 3))
+    return y_train, horizon, m
+
+
+def check_mase(function, trials: int = 5) -> None:
+    """Check the reader's ``function(y_true, y_pred, y_train, m)`` against :func:`companion.metrics.mase`.
+
+    The inputs mix season lengths ``m`` in {1, 4, 7, 12}, so a function that scales by the
+    naive forecast (``m = 1``) whatever ``m`` is, or by out-of-sample errors, is caught.
+    """
+    from .metrics import mase
+
+    def make_inputs(rng):
+        y_train, horizon, m = _forecast_inputs(rng)
+        y_true = y_train[-1] + rng.normal(size=horizon)
+        return {"y_true": y_true, "y_pred": y_true + rng.normal(scale=0.7, size=horizon), "y_train": y_train, "m": m}
+
+    check_function(function, reference=mase, make_inputs=make_inputs, name="mase", trials=trials)
+
+
+def check_seasonal_naive(function, trials: int = 5) -> None:
+    """Check the reader's ``function(y_train, horizon, m)`` against :func:`companion.baselines.seasonal_naive_forecast`.
+
+    Horizons are often longer than one season and not a multiple of ``m``, so the forecast
+    must repeat the last season as often as needed and stop part-way through it.
+    """
+    from .baselines import seasonal_naive_forecast
+
+    def make_inputs(rng):
+        y_train, horizon, m = _forecast_inputs(rng)
+        return {"y_train": y_train, "horizon": horizon, "m": m}
+
+    check_function(function, reference=seasonal_naive_forecast, make_inputs=make_inputs,
+                   name="seasonal_naive", trials=trials)
