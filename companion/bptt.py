@@ -90,12 +90,10 @@ def jacobian_norms(W_hh: torch.Tensor, hs: torch.Tensor) -> torch.Tensor:
     Jacobian per step on the right, from ``j = T`` down. Entry ``k = 0`` is ``||I|| = 1``.
     """
     T, H = hs.shape
-    product = torch.eye(H, dtype=W_hh.dtype, device=W_hh.device)
-    norms = [torch.linalg.matrix_norm(product, ord=2)]
+    products = [torch.eye(H, dtype=W_hh.dtype, device=W_hh.device)]
     for j in range(T - 1, 0, -1):  # hs[j] is h_{j+1}; the Jacobian ∂h_{j+1}/∂h_j
-        product = product @ ((1 - hs[j] ** 2).unsqueeze(1) * W_hh)
-        norms.append(torch.linalg.matrix_norm(product, ord=2))
-    return torch.stack(norms)
+        products.append(products[-1] @ ((1 - hs[j] ** 2).unsqueeze(1) * W_hh))
+    return torch.linalg.matrix_norm(torch.stack(products), ord=2)  # one batched SVD
 
 
 # ----------------------------------------------------------------------------
