@@ -104,11 +104,18 @@ def load_checkpoint(path, model: nn.Module, optimizer: torch.optim.Optimizer | N
 # The loop shared by fit and fit_stateful
 
 
-def _not_finite(who: str, loss: torch.Tensor, epoch: int, where: str = "") -> FloatingPointError:
-    return FloatingPointError(
-        f"{who}: the training loss became {loss.item()} at epoch {epoch}{where}; "
-        "lower the learning rate or set clip_norm"
-    )
+def _update(model, optimizer, loss, clip_norm, who: str, epoch: int, where: str = "") -> None:
+    """Backpropagate ``loss``, clip the global gradient norm, take one optimizer step;
+    refuse a loss that is NaN or infinite, saying where it happened."""
+    if not torch.isfinite(loss):
+        raise FloatingPointError(
+            f"{who}: the training loss became {loss.item()} at epoch {epoch}{where}; "
+            "lower the learning rate or set clip_norm"
+        )
+    loss.backward()
+    if clip_norm is not None:
+        nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+    optimizer.step()
 
 
 def _train(model, run_epoch, *, epochs, lr, valid, loss_fn, patience, seed, progress, checkpoint, resume):
@@ -202,12 +209,7 @@ def fit(
             xb, yb = xb.to(device), yb.to(device)
             optimizer.zero_grad()
             loss = loss_fn(model(xb), yb)
-            if not torch.isfinite(loss):
-                raise _not_finite("fit", loss, epoch)
-            loss.backward()
-            if clip_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-            optimizer.step()
+            _update(model, optimizer, loss, clip_norm, "fit", epoch)
             total, count = total + loss.item() * xb.shape[0], count + xb.shape[0]
         return total / count
 
@@ -261,12 +263,7 @@ def fit_stateful(
         for start, stop, output in run_chunks(model, X, lengths):
             optimizer.zero_grad()
             loss = loss_fn(output, y[:, start:stop])
-            if not torch.isfinite(loss):
-                raise _not_finite("fit_stateful", loss, epoch, f" in the chunk of steps {start}..{stop - 1}")
-            loss.backward()
-            if clip_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-            optimizer.step()
+            _update(model, optimizer, loss, clip_norm, "fit_stateful", epoch, f" in the chunk of steps {start}..{stop - 1}")
             total += loss.item() * (stop - start)
         return total / X.shape[1]
 
