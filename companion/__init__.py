@@ -9,23 +9,25 @@ module             what it holds
 ``cells``          ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their step functions
 ``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input
 ``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time
+``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
 ``data``           data sets shipped by maintained packages, windowing, splits, scaling
 ``baselines``      naive and seasonal naive forecasts
-``models``         small models shared by chapters (``Forecaster``)
-``train``          the training loop ``fit``
+``models``         small models shared by chapters (``Forecaster``, ``SequenceRegressor``)
+``train``          the training loops ``fit`` and ``fit_stateful``, checkpoints
 ``metrics``        error measures (MAE, RMSE, MASE)
 ``exercises``      auto-checkers for the exercises
+``progress``       the progress bar for terminals, Jupyter and the built book
 ``plots``          figures shared by chapters
 =================  =========================================================
 """
 
-from . import baselines, config, data, exercises, metrics, models, plots, train
+from . import baselines, bptt, config, data, exercises, metrics, models, plots, progress, train
 from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
 from .layers import GRU, LSTM, RNN
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "config", "data", "exercises", "metrics", "models", "plots", "train",
+    "baselines", "bptt", "config", "data", "exercises", "metrics", "models", "plots", "progress", "train",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "RNN", "LSTM", "GRU",
     "NumpyRNN", "gradient_check",

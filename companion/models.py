@@ -22,7 +22,7 @@ class Forecaster(nn.Module):
                  cell: str = "rnn", num_layers: int = 1):
         super().__init__()
         if cell not in LAYERS:
-            raise ValueError(f"Forecaster: cell must be one of {sorted(LAYERS)}, got {cell!r}")
+            raise ValueError(f"{type(self).__name__}: cell must be one of {sorted(LAYERS)}, got {cell!r}")
         self.recurrent = LAYERS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True)
         self.readout = nn.Linear(hidden_size, output_size)
         self.output_size = output_size
@@ -31,3 +31,18 @@ class Forecaster(nn.Module):
         out, _ = self.recurrent(x)  # (B, T, H)
         y = self.readout(out[:, -1])  # (B, O)
         return y.squeeze(-1) if self.output_size == 1 else y
+
+
+class SequenceRegressor(Forecaster):
+    """Many-to-many: one prediction per step, ``y_t = W_hy h_t + b_y``, and the final state back.
+
+    The layers and arguments of :class:`Forecaster`. ``forward(x, h=None)``: ``x`` (B, T, I),
+    ``h`` the layer's state (L, B, H) (or ``(h, c)`` for an LSTM), zeros when None. Returns
+    ``(y, h_n)`` with ``y`` (B, T, O), or (B, T) when ``output_size=1``. Passing ``h_n`` back
+    in continues the sequence: what truncated BPTT (:func:`companion.train.fit_stateful`) needs.
+    """
+
+    def forward(self, x: torch.Tensor, h=None):
+        out, h_n = self.recurrent(x, h)  # (B, T, H)
+        y = self.readout(out)  # (B, T, O)
+        return (y.squeeze(-1) if self.output_size == 1 else y), h_n
