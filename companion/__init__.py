@@ -6,10 +6,13 @@ Every chapter imports it; nothing in it depends on a notebook.
 module             what it holds
 =================  =========================================================
 ``config``         the quick/full switch, device selection, seeding
-``cells``          ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their step functions
-``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input
+``cells``          ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their step functions;
+                   ``PeepholeLSTMCell``, ``ChoGRUCell`` (variants)
+``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input;
+                   ``ChoGRU``
 ``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time
 ``data``           data sets shipped by maintained packages, windowing
+``tasks``          synthetic long-memory tasks (the adding problem)
 ``models``         small models shared by chapters (``Forecaster``)
 ``train``          the training loop ``fit``
 ``metrics``        error measures (MAE, RMSE)
@@ -18,14 +21,16 @@ module             what it holds
 =================  =========================================================
 """
 
-from . import config, data, exercises, metrics, models, plots, train
-from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
-from .layers import GRU, LSTM, RNN
+from . import config, data, exercises, metrics, models, plots, tasks, train
+from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
+                    peephole_lstm_step, rnn_step)
+from .layers import GRU, LSTM, RNN, ChoGRU
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "config", "data", "exercises", "metrics", "models", "plots", "train",
+    "config", "data", "exercises", "metrics", "models", "plots", "tasks", "train",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
-    "RNN", "LSTM", "GRU",
+    "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
+    "RNN", "LSTM", "GRU", "ChoGRU",
     "NumpyRNN", "gradient_check",
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .layers import GRU, LSTM, RNN
+from .layers import GRU, LSTM, RNN, ChoGRU
 
-LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
+LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "cho_gru": ChoGRU}
 
 
 class Forecaster(nn.Module):
