@@ -42,6 +42,16 @@ def rnn_step(xw_t, h_prev, W_hh, b_hh, nonlinearity="tanh"):
     return NONLINEARITIES[nonlinearity](xw_t + F.linear(h_prev, W_hh, b_hh))
 
 
+def lstm_gates(xw_t, h_prev, W_hh, b_hh):
+    """The four LSTM gate activations ``(i_t, f_t, g_t, o_t)``, each (B, H) (eq. lstm-gates).
+
+    Separate from :func:`lstm_step` so a chapter can draw what the gates do.
+    """
+    a = xw_t + F.linear(h_prev, W_hh, b_hh)
+    a_i, a_f, a_g, a_o = a.chunk(4, dim=-1)
+    return torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+
+
 def lstm_step(xw_t, h_prev, c_prev, W_hh, b_hh):
     """LSTM, gate order ``i, f, g, o`` as in ``torch.nn.LSTM`` (eq. lstm-gates).
 
@@ -50,9 +60,7 @@ def lstm_step(xw_t, h_prev, c_prev, W_hh, b_hh):
     ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t`` and ``h_t = o_t ⊙ tanh(c_t)``.
     ``xw_t`` is (B, 4H); returns ``(h_t, c_t)``, each (B, H).
     """
-    gates = xw_t + F.linear(h_prev, W_hh, b_hh)
-    i, f, g, o = gates.chunk(4, dim=-1)
-    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    i, f, g, o = lstm_gates(xw_t, h_prev, W_hh, b_hh)
     c_t = f * c_prev + i * g
     h_t = o * torch.tanh(c_t)
     return h_t, c_t

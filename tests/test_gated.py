@@ -243,3 +243,27 @@ def test_parameter_count_checkers_accept_the_formula_and_reject_a_single_bias(ch
 
     with pytest.raises(ExerciseError, match=r"parameter_count: wrong value; largest difference \d+"):
         check(one_bias)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_forecaster_built_on_torch_nn_gives_the_same_predictions_as_on_companion(cell):
+    torch.manual_seed(0)
+    fast = companion.models.Forecaster(2, 5, cell=cell, use_torch_nn=True).double()
+    ours = companion.models.Forecaster(2, 5, cell=cell).double()
+    ours.load_state_dict(fast.state_dict())
+    x = torch.randn(3, 7, 2, dtype=torch.float64)
+    assert torch.allclose(ours(x), fast(x), atol=1e-12)
+
+
+def test_forecaster_on_torch_nn_rejects_the_cho_gru():
+    with pytest.raises(ValueError, match="torch.nn has no 'cho_gru' layer"):
+        companion.models.Forecaster(1, 4, cell="cho_gru", use_torch_nn=True)
+
+
+def test_lstm_gates_are_the_gates_lstm_step_uses():
+    H = 3
+    xw, h, c = torch.randn(2, 4 * H, dtype=torch.float64), torch.randn(2, H, dtype=torch.float64), torch.randn(2, H, dtype=torch.float64)
+    W_hh, b_hh = torch.randn(4 * H, H, dtype=torch.float64), torch.randn(4 * H, dtype=torch.float64)
+    i, f, g, o = companion.cells.lstm_gates(xw, h, W_hh, b_hh)
+    h_t, c_t = companion.lstm_step(xw, h, c, W_hh, b_hh)
+    assert torch.allclose(c_t, f * c + i * g) and torch.allclose(h_t, o * torch.tanh(c_t))
