@@ -6,12 +6,15 @@ Every chapter imports it; nothing in it depends on a notebook.
 module             what it holds
 =================  =========================================================
 ``config``         the quick/full switch, device selection, seeding
-``cells``          ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their step functions
-``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input
+``cells``          ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their step functions;
+                   ``PeepholeLSTMCell``, ``ChoGRUCell`` (variants)
+``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input;
+                   ``ChoGRU``
 ``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time
 ``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
 ``data``           data sets shipped by maintained packages, windowing, splits, scaling
 ``baselines``      naive and seasonal naive forecasts
+``tasks``          synthetic long-memory tasks (the adding problem)
 ``models``         small models shared by chapters (``Forecaster``, ``SequenceRegressor``)
 ``train``          the training loops ``fit`` and ``fit_stateful``, checkpoints
 ``metrics``        error measures (MAE, RMSE, MASE)
@@ -21,14 +24,16 @@ module             what it holds
 =================  =========================================================
 """
 
-from . import baselines, bptt, config, data, exercises, metrics, models, plots, progress, train
-from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
-from .layers import GRU, LSTM, RNN
+from . import baselines, bptt, config, data, exercises, metrics, models, plots, progress, tasks, train
+from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
+                    peephole_lstm_step, rnn_step)
+from .layers import GRU, LSTM, RNN, ChoGRU
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "bptt", "config", "data", "exercises", "metrics", "models", "plots", "progress", "train",
+    "baselines", "bptt", "config", "data", "exercises", "metrics", "models", "plots", "progress", "tasks", "train",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
-    "RNN", "LSTM", "GRU",
+    "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
+    "RNN", "LSTM", "GRU", "ChoGRU",
     "NumpyRNN", "gradient_check",
 ]

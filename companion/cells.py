@@ -42,6 +42,16 @@ def rnn_step(xw_t, h_prev, W_hh, b_hh, nonlinearity="tanh"):
     return NONLINEARITIES[nonlinearity](xw_t + F.linear(h_prev, W_hh, b_hh))
 
 
+def lstm_gates(xw_t, h_prev, W_hh, b_hh):
+    """The four LSTM gate activations ``(i_t, f_t, g_t, o_t)``, each (B, H) (eq. lstm-gates).
+
+    Separate from :func:`lstm_step` so a chapter can draw what the gates do.
+    """
+    a = xw_t + F.linear(h_prev, W_hh, b_hh)
+    a_i, a_f, a_g, a_o = a.chunk(4, dim=-1)
+    return torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+
+
 def lstm_step(xw_t, h_prev, c_prev, W_hh, b_hh):
     """LSTM, gate order ``i, f, g, o`` as in ``torch.nn.LSTM`` (eq. lstm-gates).
 
@@ -50,9 +60,7 @@ def lstm_step(xw_t, h_prev, c_prev, W_hh, b_hh):
     ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t`` and ``h_t = o_t ⊙ tanh(c_t)``.
     ``xw_t`` is (B, 4H); returns ``(h_t, c_t)``, each (B, H).
     """
-    gates = xw_t + F.linear(h_prev, W_hh, b_hh)
-    i, f, g, o = gates.chunk(4, dim=-1)
-    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    i, f, g, o = lstm_gates(xw_t, h_prev, W_hh, b_hh)
     c_t = f * c_prev + i * g
     h_t = o * torch.tanh(c_t)
     return h_t, c_t
@@ -72,6 +80,51 @@ def gru_step(xw_t, h_prev, W_hh, b_hh):
     r = torch.sigmoid(x_r + h_r)
     z = torch.sigmoid(x_z + h_z)
     n = torch.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * h_prev
+
+
+def peephole_lstm_step(xw_t, h_prev, c_prev, W_hh, b_hh, w_ci, w_cf, w_co):
+    """LSTM with peephole connections (Gers & Schmidhuber 2000; eq. lstm-peephole).
+
+    The gates also look at the cell state, each through its own diagonal weight
+    (a vector of H numbers, applied elementwise):
+    ``i_t = σ(a_i + w_ci ⊙ c_{t-1})``, ``f_t = σ(a_f + w_cf ⊙ c_{t-1})``,
+    ``g_t = tanh(a_g)``, ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t``,
+    ``o_t = σ(a_o + w_co ⊙ c_t)`` — the output gate sees the *new* cell state —
+    and ``h_t = o_t ⊙ tanh(c_t)``, where ``a = xw_t + W_hh h_{t-1} + b_hh`` in
+    gate order ``i, f, g, o``. With the three peephole vectors zero this is
+    :func:`lstm_step`. ``xw_t`` (B, 4H), ``w_c·`` (H,); returns ``(h_t, c_t)``.
+    """
+    gates = xw_t + F.linear(h_prev, W_hh, b_hh)
+    a_i, a_f, a_g, a_o = gates.chunk(4, dim=-1)
+    i = torch.sigmoid(a_i + w_ci * c_prev)
+    f = torch.sigmoid(a_f + w_cf * c_prev)
+    c_t = f * c_prev + i * torch.tanh(a_g)
+    o = torch.sigmoid(a_o + w_co * c_t)
+    h_t = o * torch.tanh(c_t)
+    return h_t, c_t
+
+
+def cho_gru_step(xw_t, h_prev, W_hh, b_hh):
+    """GRU in Cho et al.'s (2014) formulation: reset *before* the matrix (eq. gru-cho).
+
+    Same gates and parameters as :func:`gru_step` (order ``r, z, n``); only the
+    candidate differs. Cho et al. reset the previous state and then multiply,
+    ``n_t = tanh(W_xn x_t + b_xn + W_hn (r_t ⊙ h_{t-1}) + b_hn)``,
+    which is ``h̃ = tanh(W·[r ⊙ h_{t-1}, x_t] + b)`` with the weight split in
+    two; PyTorch multiplies first and resets the product,
+    ``r_t ⊙ (W_hn h_{t-1} + b_hn)``. The update uses PyTorch's convention,
+    ``h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}`` (Cho et al. write it so too; some
+    texts swap ``z_t`` and ``1 - z_t``, which only renames the gate).
+    ``xw_t`` (B, 3H); returns ``h_t`` (B, H).
+    """
+    H = h_prev.shape[-1]
+    x_r, x_z, x_n = xw_t.chunk(3, dim=-1)
+    W_hr, W_hz, W_hn = W_hh.split(H, dim=0)
+    b_hr, b_hz, b_hn = (None, None, None) if b_hh is None else b_hh.split(H)
+    r = torch.sigmoid(x_r + F.linear(h_prev, W_hr, b_hr))
+    z = torch.sigmoid(x_z + F.linear(h_prev, W_hz, b_hz))
+    n = torch.tanh(x_n + F.linear(r * h_prev, W_hn, b_hn))
     return (1 - z) * n + z * h_prev
 
 
@@ -209,4 +262,48 @@ class GRUCell(_Cell):
         h = self._state("hx", hx, x, batched)
         x = x if batched else x.unsqueeze(0)
         h_t = gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        return h_t if batched else h_t.squeeze(0)
+
+
+class PeepholeLSTMCell(LSTMCell):
+    """One step of an LSTM with peepholes (:func:`peephole_lstm_step`).
+
+    ``LSTMCell``'s parameters plus three vectors ``weight_ci``, ``weight_cf``,
+    ``weight_co`` of shape (H,), initialised to zero, so a fresh cell starts as a
+    plain LSTM and ``load_state_dict(lstm_cell.state_dict(), strict=False)``
+    copies an ``LSTMCell``'s weights in. Same inputs and returns as ``LSTMCell``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__(input_size, hidden_size, bias)
+        self.weight_ci = nn.Parameter(torch.zeros(hidden_size))
+        self.weight_cf = nn.Parameter(torch.zeros(hidden_size))
+        self.weight_co = nn.Parameter(torch.zeros(hidden_size))
+
+    def forward(self, x: torch.Tensor, hx: tuple[torch.Tensor, torch.Tensor] | None = None):
+        batched = self._check_input(x)
+        if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            raise TypeError(f"PeepholeLSTMCell: expected hx to be a pair (h, c) of tensors, got {type(hx).__name__}")
+        h, c = (None, None) if hx is None else hx
+        h, c = self._state("h", h, x, batched), self._state("c", c, x, batched)
+        x = x if batched else x.unsqueeze(0)
+        h_t, c_t = peephole_lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh,
+                                      self.weight_ci, self.weight_cf, self.weight_co)
+        return (h_t, c_t) if batched else (h_t.squeeze(0), c_t.squeeze(0))
+
+
+class ChoGRUCell(GRUCell):
+    """One step of a GRU in Cho et al.'s (2014) formulation (:func:`cho_gru_step`).
+
+    The parameters of ``GRUCell`` / ``torch.nn.GRUCell`` (same names, shapes and
+    gate order r, z, n), so the same ``state_dict`` loads into both — and the two
+    cells then give *different* outputs, because they apply the reset gate at
+    different places. Input ``x`` (B, I) or (I,); ``hx`` (B, H) or (H,).
+    """
+
+    def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
+        batched = self._check_input(x)
+        h = self._state("hx", hx, x, batched)
+        x = x if batched else x.unsqueeze(0)
+        h_t = cho_gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h_t if batched else h_t.squeeze(0)

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .cells import NONLINEARITIES, gru_step, lstm_step, rnn_step
+from .cells import NONLINEARITIES, cho_gru_step, gru_step, lstm_step, rnn_step
 from .checks import check_floating, check_matches_parameters, check_positive_int, check_state, check_tensor, shape_str
 
 
@@ -297,3 +297,15 @@ class GRU(_RecurrentLayer):
 
     def step(self, xw_t, state, W_hh, b_hh):
         return (gru_step(xw_t, state[0], W_hh, b_hh),)
+
+
+class ChoGRU(GRU):
+    """GRU layer(s) in Cho et al.'s (2014) formulation (:func:`~companion.cells.cho_gru_step`).
+
+    ``GRU``'s arguments, parameters and returns; only the candidate state
+    differs: the reset gate acts on ``h_{t-1}`` before ``W_hn`` multiplies it.
+    There is no ``torch.nn`` counterpart.
+    """
+
+    def step(self, xw_t, state, W_hh, b_hh):
+        return (cho_gru_step(xw_t, state[0], W_hh, b_hh),)

@@ -1,0 +1,269 @@
+"""The gated-cell variants (peepholes, Cho et al.'s GRU), the adding problem and the chapter checkers.
+
+References are independent: the equations written directly in NumPy, finite
+differences (torch.autograd.gradcheck) in float64, and torch.nn for the layouts.
+"""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import companion
+from companion.exercises import (ExerciseError, check_gru_parameter_count, check_gru_step, check_lstm_parameter_count,
+                                 check_lstm_step)
+from companion.tasks import ADDING_BASELINE_MSE, adding_problem
+
+
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def numpy_peephole_step(x, h, c, W_ih, W_hh, b_ih, b_hh, w_ci, w_cf, w_co):
+    """Gers & Schmidhuber's peephole LSTM, one vector at a time, gates i, f, g, o."""
+    H = h.shape[0]
+    a = W_ih @ x + b_ih + W_hh @ h + b_hh
+    a_i, a_f, a_g, a_o = a[:H], a[H:2 * H], a[2 * H:3 * H], a[3 * H:]
+    i = sigmoid(a_i + w_ci * c)
+    f = sigmoid(a_f + w_cf * c)
+    c_new = f * c + i * np.tanh(a_g)
+    o = sigmoid(a_o + w_co * c_new)
+    return o * np.tanh(c_new), c_new
+
+
+def numpy_cho_gru_step(x, h, W_ih, W_hh, b_ih, b_hh):
+    """Cho et al. (2014): h~ = tanh(W x + U (r * h)), h_t = z * h + (1 - z) * h~, gates r, z, n."""
+    H = h.shape[0]
+    r = sigmoid(W_ih[:H] @ x + b_ih[:H] + W_hh[:H] @ h + b_hh[:H])
+    z = sigmoid(W_ih[H:2 * H] @ x + b_ih[H:2 * H] + W_hh[H:2 * H] @ h + b_hh[H:2 * H])
+    candidate = np.tanh(W_ih[2 * H:] @ x + b_ih[2 * H:] + W_hh[2 * H:] @ (r * h) + b_hh[2 * H:])
+    return z * h + (1 - z) * candidate
+
+
+def random_cell(cls, I, H, seed):
+    torch.manual_seed(seed)
+    cell = cls(I, H).double()
+    with torch.no_grad():
+        for p in cell.parameters():
+            p.normal_()  # also makes the peephole weights non-zero
+    return cell
+
+
+def params_numpy(cell):
+    return {name: p.detach().numpy() for name, p in cell.named_parameters()}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_peephole_lstm_cell_matches_a_numpy_implementation_of_the_equations(seed):
+    I, H, B = 3, 5, 4
+    cell = random_cell(companion.PeepholeLSTMCell, I, H, seed)
+    p = params_numpy(cell)
+    x, h, c = torch.randn(B, I, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64)
+    h_t, c_t = cell(x, (h, c))
+    for b in range(B):
+        h_ref, c_ref = numpy_peephole_step(x[b].numpy(), h[b].numpy(), c[b].numpy(), p["weight_ih"], p["weight_hh"],
+                                           p["bias_ih"], p["bias_hh"], p["weight_ci"], p["weight_cf"], p["weight_co"])
+        np.testing.assert_allclose(h_t[b].detach().numpy(), h_ref, atol=1e-12, err_msg=f"h_t, batch row {b}")
+        np.testing.assert_allclose(c_t[b].detach().numpy(), c_ref, atol=1e-12, err_msg=f"c_t, batch row {b}")
+
+
+def test_peephole_lstm_cell_with_zero_peepholes_equals_torch_nn_lstm_cell():
+    ref = nn.LSTMCell(3, 4).double()
+    ours = companion.PeepholeLSTMCell(3, 4).double()
+    missing, unexpected = ours.load_state_dict(ref.state_dict(), strict=False)
+    assert sorted(missing) == ["weight_cf", "weight_ci", "weight_co"] and unexpected == []
+    x, h, c = (torch.randn(2, n, dtype=torch.float64) for n in (3, 4, 4))
+    for got, expected, what in zip(ours(x, (h, c)), ref(x, (h, c)), ("h_t", "c_t")):
+        assert torch.allclose(got, expected, atol=1e-12), f"{what} differs from torch.nn.LSTMCell by {(got - expected).abs().max():.2e}"
+
+
+def test_peephole_lstm_step_gradients_match_finite_differences():
+    cell = random_cell(companion.PeepholeLSTMCell, 2, 3, seed=4)
+    x, h, c = (torch.randn(2, n, dtype=torch.float64, requires_grad=True) for n in (2, 3, 3))
+    params = [cell.weight_ih, cell.weight_hh, cell.bias_hh, cell.weight_ci, cell.weight_cf, cell.weight_co]
+
+    def step(x, h, c, W_ih, W_hh, b_hh, w_ci, w_cf, w_co):
+        return companion.peephole_lstm_step(x @ W_ih.T, h, c, W_hh, b_hh, w_ci, w_cf, w_co)
+
+    assert torch.autograd.gradcheck(step, (x, h, c, *params))
+
+
+def test_peephole_cell_accepts_unbatched_input_like_lstm_cell():
+    cell = random_cell(companion.PeepholeLSTMCell, 3, 4, seed=5)
+    x, h, c = torch.randn(3, dtype=torch.float64), torch.randn(4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
+    h_t, c_t = cell(x, (h, c))
+    h_b, c_b = cell(x[None], (h[None], c[None]))
+    assert h_t.shape == (4,) and torch.allclose(h_t, h_b[0]) and torch.allclose(c_t, c_b[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cho_gru_cell_matches_a_numpy_implementation_of_cho_et_al(seed):
+    I, H, B = 3, 4, 5
+    cell = random_cell(companion.ChoGRUCell, I, H, seed)
+    p = params_numpy(cell)
+    x, h = torch.randn(B, I, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64)
+    h_t = cell(x, h).detach().numpy()
+    for b in range(B):
+        ref = numpy_cho_gru_step(x[b].numpy(), h[b].numpy(), p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
+        np.testing.assert_allclose(h_t[b], ref, atol=1e-12, err_msg=f"batch row {b}")
+
+
+def test_cho_gru_step_gradients_match_finite_differences():
+    cell = random_cell(companion.ChoGRUCell, 2, 3, seed=6)
+    x, h = torch.randn(2, 2, dtype=torch.float64, requires_grad=True), torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
+
+    def step(x, h, W_ih, W_hh, b_ih, b_hh):
+        return companion.cho_gru_step(x @ W_ih.T + b_ih, h, W_hh, b_hh)
+
+    assert torch.autograd.gradcheck(step, (x, h, cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh))
+
+
+def test_cho_gru_differs_from_torch_gru_with_the_same_weights_but_not_when_the_reset_gate_is_open():
+    ref = nn.GRUCell(3, 4).double()
+    cho = companion.ChoGRUCell(3, 4).double()
+    cho.load_state_dict(ref.state_dict())
+    x, h = torch.randn(6, 3, dtype=torch.float64), torch.randn(6, 4, dtype=torch.float64)
+    assert (cho(x, h) - ref(x, h)).abs().max() > 1e-4, "the two formulations should differ for random weights"
+    with torch.no_grad():  # r = 1 everywhere and b_hn = 0: r*(W h + b) == W (r*h) + b
+        for cell in (ref, cho):
+            cell.bias_ih[:4] = 1e3
+            cell.bias_hh[8:] = 0.0
+    assert torch.allclose(cho(x, h), ref(x, h), atol=1e-12)
+
+
+def test_cho_gru_layer_runs_cho_gru_cell_along_time():
+    layer = companion.ChoGRU(3, 4, batch_first=True).double()
+    cell = companion.ChoGRUCell(3, 4).double()
+    cell.load_state_dict({k[:-3]: v for k, v in layer.state_dict().items()})
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    output, h_n = layer(x)
+    h = torch.zeros(2, 4, dtype=torch.float64)
+    for t in range(5):
+        h = cell(x[:, t], h)
+        assert torch.allclose(output[:, t], h, atol=1e-12), f"step {t}"
+    assert torch.allclose(h_n[0], h)
+
+
+def test_adding_problem_shapes_marks_and_targets():
+    X, y = adding_problem(64, 20, generator=torch.Generator().manual_seed(0))
+    assert X.shape == (64, 20, 2) and y.shape == (64,)
+    marks = X[..., 1]
+    assert torch.all(marks.sum(1) == 2), "exactly two marks per sequence"
+    assert set(marks.unique().tolist()) <= {0.0, 1.0}
+    for row in range(64):
+        positions = torch.nonzero(marks[row]).flatten()
+        assert positions[0] < 10 <= positions[1], f"row {row}: marks at {positions.tolist()}, expected one per half"
+        expected = X[row, positions, 0].sum()
+        assert torch.isclose(y[row], expected), f"row {row}: target {y[row]} is not the sum of the marked numbers {expected}"
+    assert torch.all((X[..., 0] >= 0) & (X[..., 0] < 1))
+
+
+def test_adding_problem_is_repeatable_with_a_seeded_generator_and_baseline_is_the_target_variance():
+    a = adding_problem(5, 8, generator=torch.Generator().manual_seed(3))
+    b = adding_problem(5, 8, generator=torch.Generator().manual_seed(3))
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    _, y = adding_problem(20000, 10, generator=torch.Generator().manual_seed(1))
+    assert abs(((y - 1.0) ** 2).mean().item() - ADDING_BASELINE_MSE) < 0.01
+
+
+@pytest.mark.parametrize("n, T", [(0, 10), (4, 1), (4, 2.5)])
+def test_adding_problem_rejects_bad_sizes(n, T):
+    with pytest.raises(ValueError, match="adding_problem"):
+        adding_problem(n, T)
+
+
+# -- checkers -----------------------------------------------------------------
+
+
+def article_lstm_step(x_t, h_prev, c_prev, W_f, W_i, W_c, W_o, b_f, b_i, b_c, b_o):
+    v = np.concatenate([h_prev, x_t])
+    f, i, o = sigmoid(W_f @ v + b_f), sigmoid(W_i @ v + b_i), sigmoid(W_o @ v + b_o)
+    c_t = f * c_prev + i * np.tanh(W_c @ v + b_c)
+    return o * np.tanh(c_t), c_t
+
+
+def test_check_lstm_step_accepts_the_article_equations(capsys):
+    check_lstm_step(article_lstm_step)
+    assert "lstm_step: correct on 5 random inputs." in capsys.readouterr().out
+
+
+def test_check_lstm_step_says_which_output_is_wrong_when_gates_are_swapped():
+    def swapped(x_t, h_prev, c_prev, W_f, W_i, W_c, W_o, b_f, b_i, b_c, b_o):  # forget and input gates mixed up
+        return article_lstm_step(x_t, h_prev, c_prev, W_i, W_f, W_c, W_o, b_i, b_f, b_c, b_o)
+
+    with pytest.raises(ExerciseError, match=r"lstm_step\[0\]: wrong value; largest difference .* \(trial 1, inputs x_t: ndarray"):
+        check_lstm_step(swapped)
+
+
+def test_check_lstm_step_reports_a_missing_cell_state():
+    with pytest.raises(ExerciseError, match=r"lstm_step: expected a tuple of 2 values"):
+        check_lstm_step(lambda **kw: article_lstm_step(**kw)[0])
+
+
+def numpy_gru_step(x_t, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
+    H = h_prev.shape[0]
+    gi, gh = weight_ih @ x_t + bias_ih, weight_hh @ h_prev + bias_hh
+    r, z = sigmoid(gi[:H] + gh[:H]), sigmoid(gi[H:2 * H] + gh[H:2 * H])
+    n = np.tanh(gi[2 * H:] + r * gh[2 * H:])
+    return (1 - z) * n + z * h_prev
+
+
+def test_check_gru_step_accepts_pytorchs_formulation_and_rejects_chos(capsys):
+    check_gru_step(numpy_gru_step)
+    assert "gru_step: correct on 5 random inputs." in capsys.readouterr().out
+    with pytest.raises(ExerciseError, match=r"gru_step: wrong value; largest difference"):
+        check_gru_step(lambda **kw: numpy_cho_gru_step(kw["x_t"], kw["h_prev"], kw["weight_ih"], kw["weight_hh"],
+                                                         kw["bias_ih"], kw["bias_hh"]))
+
+
+def test_check_gru_step_rejects_the_swapped_z_convention():
+    def swapped(x_t, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):  # h_t = z * n + (1 - z) * h_prev
+        H = h_prev.shape[0]
+        gi, gh = weight_ih @ x_t + bias_ih, weight_hh @ h_prev + bias_hh
+        r, z = sigmoid(gi[:H] + gh[:H]), sigmoid(gi[H:2 * H] + gh[H:2 * H])
+        n = np.tanh(gi[2 * H:] + r * gh[2 * H:])
+        return z * n + (1 - z) * h_prev
+
+    with pytest.raises(ExerciseError, match="gru_step: wrong value"):
+        check_gru_step(swapped)
+
+
+@pytest.mark.parametrize("check, gates", [(check_lstm_parameter_count, 4), (check_gru_parameter_count, 3)])
+def test_parameter_count_checkers_accept_the_formula_and_reject_a_single_bias(check, gates, capsys):
+    def formula(input_size, hidden_size, num_layers):
+        H = hidden_size
+        first = gates * H * (input_size + H + 2)
+        return first + (num_layers - 1) * gates * H * (H + H + 2)
+
+    check(formula)
+    assert "parameter_count: correct on 5 random inputs." in capsys.readouterr().out
+
+    def one_bias(input_size, hidden_size, num_layers):
+        return formula(input_size, hidden_size, num_layers) - num_layers * gates * hidden_size
+
+    with pytest.raises(ExerciseError, match=r"parameter_count: wrong value; expected \d+, got \d+ \(difference \d+"):
+        check(one_bias)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_forecaster_built_on_torch_nn_gives_the_same_predictions_as_on_companion(cell):
+    torch.manual_seed(0)
+    fast = companion.models.Forecaster(2, 5, cell=cell, use_torch_nn=True).double()
+    ours = companion.models.Forecaster(2, 5, cell=cell).double()
+    ours.load_state_dict(fast.state_dict())
+    x = torch.randn(3, 7, 2, dtype=torch.float64)
+    assert torch.allclose(ours(x), fast(x), atol=1e-12)
+
+
+def test_forecaster_on_torch_nn_rejects_the_cho_gru():
+    with pytest.raises(ValueError, match="torch.nn has no 'cho_gru' layer"):
+        companion.models.Forecaster(1, 4, cell="cho_gru", use_torch_nn=True)
+
+
+def test_lstm_gates_are_the_gates_lstm_step_uses():
+    H = 3
+    xw, h, c = torch.randn(2, 4 * H, dtype=torch.float64), torch.randn(2, H, dtype=torch.float64), torch.randn(2, H, dtype=torch.float64)
+    W_hh, b_hh = torch.randn(4 * H, H, dtype=torch.float64), torch.randn(4 * H, dtype=torch.float64)
+    i, f, g, o = companion.cells.lstm_gates(xw, h, W_hh, b_hh)
+    h_t, c_t = companion.lstm_step(xw, h, c, W_hh, b_hh)
+    assert torch.allclose(c_t, f * c + i * g) and torch.allclose(h_t, o * torch.tanh(c_t))
