@@ -10,7 +10,9 @@ module             what it holds
 ``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input
 ``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time
 ``data``           data sets shipped by maintained packages, windowing
-``models``         small models shared by chapters (``Forecaster``)
+``models``         small models shared by chapters (``Forecaster``, ``SequenceClassifier``, ``ResidualRNN``)
+``masking``        padding, masks, masked losses that never count padding
+``classify``       training and scoring classifiers of variable-length sequences
 ``train``          the training loop ``fit``
 ``metrics``        error measures (MAE, RMSE)
 ``exercises``      auto-checkers for the exercises
@@ -18,13 +20,13 @@ module             what it holds
 =================  =========================================================
 """
 
-from . import config, data, exercises, metrics, models, plots, train
+from . import classify, config, data, exercises, masking, metrics, models, plots, train
 from .cells import GRUCell, LSTMCell, RNNCell, gru_step, lstm_step, rnn_step
 from .layers import GRU, LSTM, RNN
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "config", "data", "exercises", "metrics", "models", "plots", "train",
+    "classify", "config", "data", "exercises", "masking", "metrics", "models", "plots", "train",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "RNN", "LSTM", "GRU",
     "NumpyRNN", "gradient_check",
