@@ -108,7 +108,7 @@ def _random_lengths(rng, B: int, T: int) -> torch.Tensor:
     """(B,) lengths in 1..T, at least one of them T and at least one shorter, when B > 1."""
     lengths = rng.integers(1, T + 1, size=B)
     lengths[rng.integers(B)] = T
-    if B > 1 and (lengths == T).all():
+    if B > 1 and T > 1 and (lengths == T).all():
         lengths[0] = rng.integers(1, T)
     return torch.as_tensor(lengths, dtype=torch.int64)
 
