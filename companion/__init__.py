@@ -15,7 +15,10 @@ module             what it holds
 ``data``           data sets shipped by maintained packages, windowing, splits, scaling
 ``baselines``      naive and seasonal naive forecasts
 ``tasks``          synthetic long-memory tasks (the adding problem)
-``models``         small models shared by chapters (``Forecaster``, ``SequenceRegressor``)
+``models``         small models shared by chapters (``Forecaster``, ``SequenceRegressor``,
+                   ``SequenceClassifier``, ``ResidualRNN``)
+``masking``        padding, masks, masked losses that never count padding
+``classify``       training and scoring classifiers of variable-length sequences
 ``train``          the training loops ``fit`` and ``fit_stateful``, checkpoints
 ``metrics``        error measures (MAE, RMSE, MASE)
 ``exercises``      auto-checkers for the exercises
@@ -24,14 +27,15 @@ module             what it holds
 =================  =========================================================
 """
 
-from . import baselines, bptt, config, data, exercises, metrics, models, plots, progress, tasks, train
+from . import baselines, bptt, classify, config, data, exercises, masking, metrics, models, plots, progress, tasks, train
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "bptt", "config", "data", "exercises", "metrics", "models", "plots", "progress", "tasks", "train",
+    "baselines", "bptt", "classify", "config", "data", "exercises", "masking", "metrics", "models", "plots", "progress",
+    "tasks", "train",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU",

@@ -1,9 +1,15 @@
-"""Small models built from companion's layers, shared by the chapters."""
+"""Small models built from companion's layers, shared by the chapters.
+
+* :class:`Forecaster` — many-to-one forecasting of a window (the RNN chapter);
+* :class:`SequenceClassifier` — variable-length sequence classification, packed, bidirectional;
+* :class:`ResidualRNN` — stacked one-layer recurrent layers with skip connections.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from .layers import GRU, LSTM, RNN, ChoGRU
 
@@ -55,3 +61,74 @@ class SequenceRegressor(Forecaster):
         out, h_n = self.recurrent(x, h)  # (B, T, H)
         y = self.readout(out)  # (B, T, O)
         return (y.squeeze(-1) if self.output_size == 1 else y), h_n
+
+
+def final_states(h_n: torch.Tensor, num_layers: int, bidirectional: bool) -> torch.Tensor:
+    """The last layer's final state(s) from ``h_n`` (L·D, B, H): (B, H), or (B, 2H) when bidirectional.
+
+    For a bidirectional layer this is ``[h_fwd at each sequence's last real step ; h_bwd at t = 1]``:
+    the backward direction ends at the *first* step, so ``output[:, -1]`` is not its final state.
+    """
+    D = 2 if bidirectional else 1
+    last = h_n.view(num_layers, D, *h_n.shape[1:])[-1]  # (D, B, H)
+    return torch.cat(list(last), dim=-1)
+
+
+class SequenceClassifier(nn.Module):
+    """Many-to-one classifier of variable-length sequences.
+
+    ``SequenceClassifier(cell, input_size, hidden_size, num_classes, num_layers=1,
+    bidirectional=False, dropout=0.0)``. ``forward(x, lengths=None)`` takes a padded
+    batch-first ``x`` (B, T, I) with its ``lengths`` (B,) — or a ``PackedSequence`` — and
+    returns logits (B, C) from the last layer's final states (:func:`final_states`), so
+    padding never reaches the read-out. Dropout acts between layers and before the read-out.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_classes: int, num_layers: int = 1,
+                 bidirectional: bool = False, dropout: float = 0.0):
+        super().__init__()
+        if cell not in LAYERS:
+            raise ValueError(f"SequenceClassifier: cell must be one of {sorted(LAYERS)}, got {cell!r}")
+        self.recurrent = LAYERS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True,
+                                      bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
+        self.dropout = nn.Dropout(dropout)
+        self.readout = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)
+
+    def forward(self, x, lengths=None) -> torch.Tensor:
+        if lengths is not None:
+            if isinstance(x, PackedSequence):
+                raise ValueError("SequenceClassifier: a PackedSequence carries its own lengths; pass lengths=None")
+            if x.dim() != 3 or len(lengths) != x.shape[0]:
+                raise ValueError(f"SequenceClassifier: expected x (B, T, I) and lengths (B,), got x of shape "
+                                 f"{tuple(x.shape)} and {len(lengths)} lengths")
+            x = pack_padded_sequence(x, torch.as_tensor(lengths).cpu(), batch_first=True, enforce_sorted=False)
+        _, h_n = self.recurrent(x)
+        if isinstance(h_n, tuple):  # LSTM: (h_n, c_n)
+            h_n = h_n[0]
+        h = final_states(h_n, self.recurrent.num_layers, self.recurrent.bidirectional)
+        return self.readout(self.dropout(h))
+
+
+class ResidualRNN(nn.Module):
+    """A stack of one-layer recurrent layers with residual (skip) connections.
+
+    ``h^{(0)}_t = P x_t`` (a linear projection to H, so the sizes match), then for layer
+    ``l = 1..L``: ``h^{(l)}_t = layer_l(h^{(l-1)})_t + h^{(l-1)}_t``. Dropout, when set, acts on
+    each layer's output before the addition. ``forward(x)`` takes (B, T, I) and returns the
+    top states (B, T, H): many-to-many, and causal when the layers are one-directional.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, num_layers: int, dropout: float = 0.0):
+        super().__init__()
+        if cell not in LAYERS:
+            raise ValueError(f"ResidualRNN: cell must be one of {sorted(LAYERS)}, got {cell!r}")
+        self.project = nn.Linear(input_size, hidden_size)
+        self.layers = nn.ModuleList(LAYERS[cell](hidden_size, hidden_size, batch_first=True) for _ in range(num_layers))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.project(x)
+        for layer in self.layers:
+            out, _ = layer(h)
+            h = h + self.dropout(out)  # the skip: layer l adds to its input instead of replacing it
+        return h

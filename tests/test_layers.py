@@ -83,6 +83,10 @@ PACKED_CASES = [
     ("GRU", 2, True, False, [1, 4, 6], True),
     ("GRU", 1, False, True, [6, 2, 2, 1], False),
     ("GRU", 3, True, False, [5, 1, 6, 2], False),
+    # three bidirectional layers, unsorted, for every kind (the deep and bidirectional chapter's set-up)
+    ("RNN", 3, True, False, [2, 6, 6, 1], True),
+    ("LSTM", 3, True, False, [4, 1, 6, 3], False),
+    ("GRU", 3, True, True, [6, 6, 3, 1], True),
 ]
 
 

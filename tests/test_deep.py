@@ -1,0 +1,166 @@
+"""Deep and bidirectional models: SequenceClassifier reads the right final states, ResidualRNN
+is a sum of its layers, the training helper learns, and the loaders return the documented shapes."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+import companion
+from companion.classify import accuracy, fit_classifier
+from companion.models import ResidualRNN, SequenceClassifier, final_states
+from helpers import LAYERS, generator, randn
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny matrices: on a busy machine two threads fighting over two cores are many times slower than one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def torch_twin(model: SequenceClassifier, kind: str) -> nn.Module:
+    """torch.nn's layer with the classifier's recurrent weights: an independent reference."""
+    r = model.recurrent
+    ref = getattr(nn, kind)(r.input_size, r.hidden_size, num_layers=r.num_layers, bidirectional=r.bidirectional,
+                            batch_first=True).double()
+    ref.load_state_dict(r.state_dict())
+    return ref
+
+
+@pytest.mark.parametrize("bidirectional", [True, False], ids=["bi", "uni"])
+@pytest.mark.parametrize("kind", LAYERS)
+def test_sequence_classifier_reads_forward_state_at_true_end_and_backward_state_at_first_step(kind, bidirectional):
+    gen = generator(11)
+    torch.manual_seed(11)
+    lengths = torch.tensor([5, 2, 7, 1])
+    model = SequenceClassifier(kind.lower(), 3, 4, 6, num_layers=2, bidirectional=bidirectional).double().eval()
+    ref = torch_twin(model, kind)
+    x = randn(gen, 4, 7, 3)
+    x_garbage = x.clone()
+    x_garbage[~companion.masking.lengths_to_mask(lengths)] = 1e3  # padding must never be read
+    logits = model(x_garbage, lengths)
+    for b, n in enumerate(lengths.tolist()):
+        out, _ = ref(x[b : b + 1, :n])  # the sequence alone, unpadded
+        H = 4
+        h = torch.cat([out[0, -1, :H], out[0, 0, H:]]) if bidirectional else out[0, -1]
+        expected = model.readout(h)
+        assert torch.allclose(logits[b], expected, atol=1e-10, rtol=0), (
+            f"{kind} {'bi' if bidirectional else 'uni'}, sequence {b} of length {n}: logits differ by "
+            f"{(logits[b] - expected).abs().max():.3g} from the read-out of the sequence run alone"
+        )
+
+
+def test_sequence_classifier_accepts_a_packed_sequence_like_a_padded_batch_with_lengths():
+    gen = generator(12)
+    model = SequenceClassifier("gru", 3, 4, 5, bidirectional=True).double().eval()
+    x, lengths = randn(gen, 3, 6, 3), torch.tensor([2, 6, 4])
+    packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+    assert torch.equal(model(packed), model(x, lengths))
+
+
+def test_final_states_concatenates_the_last_layers_two_directions():
+    h_n = torch.arange(3 * 2 * 2 * 4, dtype=torch.float64).view(3 * 2, 2, 4)  # L=3, D=2, B=2, H=4
+    got = final_states(h_n, num_layers=3, bidirectional=True)
+    assert torch.equal(got, torch.cat([h_n[4], h_n[5]], dim=-1))
+    assert torch.equal(final_states(h_n, num_layers=6, bidirectional=False), h_n[5])
+
+
+def test_sequence_classifier_errors_name_what_was_expected():
+    with pytest.raises(ValueError, match=r"cell must be one of \['cho_gru', 'gru', 'lstm', 'rnn'\], got 'cnn'"):
+        SequenceClassifier("cnn", 3, 4, 5)
+    model = SequenceClassifier("rnn", 3, 4, 5)
+    with pytest.raises(ValueError, match=r"expected x \(B, T, I\) and lengths \(B,\), got x of shape \(2, 6, 3\) and 3"):
+        model(torch.zeros(2, 6, 3), torch.tensor([1, 2, 3]))
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_residual_rnn_adds_each_layers_output_to_its_input(kind):
+    gen = generator(13)
+    torch.manual_seed(13)
+    model = ResidualRNN(kind.lower(), 3, 5, num_layers=3).double()
+    x = randn(gen, 2, 6, 3)
+    # Reference: torch.nn layers with the same weights, composed by hand.
+    h = x @ model.project.weight.T + model.project.bias
+    for layer in model.layers:
+        ref = getattr(nn, kind)(5, 5, batch_first=True).double()
+        ref.load_state_dict(layer.state_dict())
+        h = h + ref(h)[0]
+    assert torch.allclose(model(x), h, atol=1e-10, rtol=0)
+
+
+def test_residual_rnn_is_causal():
+    gen = generator(14)
+    model = ResidualRNN("gru", 2, 4, num_layers=2).double()
+    x = randn(gen, 1, 8, 2)
+    changed = x.clone()
+    changed[:, 5:] = randn(gen, 1, 3, 2)
+    assert torch.equal(model(x)[:, :5], model(changed)[:, :5]), "outputs up to t changed when only later inputs did"
+
+
+def test_residual_connections_carry_more_gradient_to_the_bottom_of_a_deep_stack():
+    """What the chapter shows: with 8 tanh-RNN layers, the residual stack's first layer gets a larger gradient."""
+    gen = generator(15)
+    x = randn(gen, 4, 10, 3)
+    norms = {}
+    for name in ("plain", "residual"):
+        torch.manual_seed(15)
+        if name == "plain":
+            stack = nn.Sequential(nn.Linear(3, 8)).double()
+            layers = [companion.RNN(8, 8, batch_first=True).double() for _ in range(8)]
+            h = stack(x)
+            for layer in layers:
+                h = layer(h)[0]
+            first = layers[0]
+        else:
+            model = ResidualRNN("rnn", 3, 8, num_layers=8).double()
+            h = model(x)
+            first = model.layers[0]
+        h[:, -1].sum().backward()
+        norms[name] = first.weight_ih_l0.grad.norm().item()
+    assert norms["residual"] > 3 * norms["plain"], norms
+
+
+def test_fit_classifier_learns_the_sign_of_a_variable_length_sum():
+    gen = generator(16)
+    torch.manual_seed(16)
+    lengths = torch.randint(2, 9, (200,), generator=gen)
+    x = torch.randn(200, 8, 1, generator=gen) * companion.masking.lengths_to_mask(lengths)[..., None]
+    y = (x.sum(dim=(1, 2)) > 0).long()
+    model = SequenceClassifier("gru", 1, 8, 2)
+    fit_classifier(model, x.float(), lengths, y, epochs=10, lr=3e-2, batch_size=100, progress=False)
+    assert accuracy(model, x.float(), lengths, y) > 0.9
+
+
+def test_fit_classifier_names_mismatched_sizes():
+    with pytest.raises(ValueError, match="got 4, 3 and 4"):
+        fit_classifier(SequenceClassifier("rnn", 1, 2, 2), torch.zeros(4, 3, 1), torch.ones(3, dtype=torch.long),
+                       torch.zeros(4, dtype=torch.long), epochs=1, progress=False)
+
+
+# -- loaders ------------------------------------------------------------------------------------------
+
+
+def test_japanese_vowels_has_the_published_split_shapes_and_labels():
+    X_train, y_train = companion.data.japanese_vowels("train")
+    X_test, y_test = companion.data.japanese_vowels("test")
+    assert (len(X_train), len(X_test)) == (270, 370) and (len(y_train), len(y_test)) == (270, 370)
+    lengths = [len(x) for x in X_train + X_test]
+    assert (min(lengths), max(lengths)) == (7, 29)
+    assert all(x.ndim == 2 and x.shape[1] == 12 and x.dtype == np.float64 for x in X_train + X_test)
+    assert y_train.dtype == np.int64 and set(y_train) == set(y_test) == set(range(9))
+    assert np.bincount(y_train).tolist() == [30] * 9, "30 training utterances per speaker"
+    with pytest.raises(ValueError, match="split must be 'train' or 'test', got 'valid'"):
+        companion.data.japanese_vowels("valid")
+
+
+def test_digits_as_sequences_are_rows_of_eight_pixels_scaled_to_one():
+    X, y = companion.data.digits_as_sequences()
+    assert X.shape == (1797, 8, 8) and X.dtype == np.float32 and y.shape == (1797,) and y.dtype == np.int64
+    assert X.min() == 0 and X.max() == 1 and set(y) == set(range(10))
+    from sklearn.datasets import load_digits
+
+    assert np.array_equal(X[5] * 16, load_digits().data[5].reshape(8, 8)), "row t of the image must be step t"
