@@ -13,15 +13,6 @@ from companion.models import ResidualRNN, SequenceClassifier, final_states
 from helpers import LAYERS, generator, randn
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matrices: on a busy machine two threads fighting over two cores are many times slower than one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def torch_twin(model: SequenceClassifier, kind: str) -> nn.Module:
     """torch.nn's layer with the classifier's recurrent weights: an independent reference."""
     r = model.recurrent
@@ -164,3 +155,42 @@ def test_digits_as_sequences_are_rows_of_eight_pixels_scaled_to_one():
     from sklearn.datasets import load_digits
 
     assert np.array_equal(X[5] * 16, load_digits().data[5].reshape(8, 8)), "row t of the image must be step t"
+
+
+def test_stacked_parameter_count_checker_accepts_the_formula_and_rejects_a_one_directional_upper_layer():
+    from companion.exercises import ExerciseError, check_stacked_parameter_count
+
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}
+
+    def formula(cell, input_size, hidden_size, num_layers, bidirectional, upper_input=None):
+        G, H, D = gates[cell], hidden_size, 2 if bidirectional else 1
+        total = 0
+        for layer in range(num_layers):
+            n = input_size if layer == 0 else (upper_input or D * H)
+            total += D * (G * H * (n + H) + 2 * G * H)
+        return total
+
+    check_stacked_parameter_count(formula, trials=20)
+
+    def forgets_the_concatenation(cell, input_size, hidden_size, num_layers, bidirectional):
+        return formula(cell, input_size, hidden_size, num_layers, bidirectional, upper_input=hidden_size)
+
+    with pytest.raises(ExerciseError, match=r"parameter_count: wrong value; expected \d+, got \d+"):
+        check_stacked_parameter_count(forgets_the_concatenation, trials=40)
+
+
+def test_final_states_checker_accepts_the_solution_and_rejects_reading_the_first_layer():
+    from companion.exercises import ExerciseError, check_final_states
+
+    def mine(h_n, num_layers, bidirectional):
+        D = 2 if bidirectional else 1
+        return torch.cat([h_n[(num_layers - 1) * D + d] for d in range(D)], dim=-1)
+
+    check_final_states(mine, trials=10)
+
+    def first_layer(h_n, num_layers, bidirectional):
+        D = 2 if bidirectional else 1
+        return torch.cat([h_n[d] for d in range(D)], dim=-1)
+
+    with pytest.raises(ExerciseError, match=r"final_states: wrong value; largest difference"):
+        check_final_states(first_layer, trials=40)
