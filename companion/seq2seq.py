@@ -14,6 +14,7 @@ hidden size ``H``, target vocabulary ``V``; ``batch_first`` throughout.
 * :class:`Seq2Seq` — ties them together: ``forward`` under teacher forcing, ``encode`` and
   ``step`` for decoding;
 * :func:`greedy_decode` (batched) and :func:`beam_search` (with length normalisation);
+  :func:`translate` turns either's output into text;
 * :func:`masked_cross_entropy` — the loss in which padding never counts;
 * :class:`MultiHeadAttention` — scaled dot-product attention in several heads, with the
   parameters of ``torch.nn.MultiheadAttention``: the bridge to Transformers.
@@ -319,6 +320,20 @@ def _beam_search_one(model, src, src_lengths, max_len, beam_width, alpha, bos_id
         for tokens, score in zip(hypotheses, scores.tolist()):
             finished.append((length_normalized_score(score, len(tokens), alpha), tokens))
     return max(finished, key=lambda pair: pair[0])[1]
+
+
+def translate(model: Seq2Seq, batch, tgt_vocab: Vocab, max_len: int, beam_width: int | None = None,
+              alpha: float = 1.0) -> list[str]:
+    """The model's translations of ``batch.src`` as space-separated words: greedy decoding when
+    ``beam_width`` is None, else :func:`beam_search`."""
+    model.eval()
+    device = next(model.parameters()).device
+    src, lengths = batch.src.to(device), batch.src_lengths.to(device)
+    if beam_width is None:
+        sequences, _ = greedy_decode(model, src, lengths, max_len)
+    else:
+        sequences = beam_search(model, src, lengths, max_len, beam_width=beam_width, alpha=alpha)
+    return [" ".join(tgt_vocab.decode(s)) for s in sequences]
 
 
 # ----------------------------------------------------------------------------

@@ -13,7 +13,8 @@ word becomes several English ones, so input and output lengths differ.
 * :func:`split_numbers` — disjoint train / validation / test sets of numbers;
 * :class:`Vocab` — tokens to ids with ``<pad>``, ``<bos>``, ``<eos>``, ``<unk>``;
 * :func:`pad` — a list of id sequences as one padded (B, T) tensor, with lengths and a mask;
-* :class:`Batch` and :func:`make_batch` — source and target tensors ready for a seq2seq model.
+* :class:`Batch` and :func:`make_batch` — source and target tensors ready for a seq2seq model;
+* :func:`number_task` — all of it at once: splits, texts, vocabularies, batches.
 """
 
 from __future__ import annotations
@@ -157,3 +158,33 @@ def make_batch(sources, targets, src_vocab: Vocab, tgt_vocab: Vocab,
 def number_pairs(numbers) -> tuple[list[str], list[str]]:
     """German and English texts for each number: ``(sources, targets)``."""
     return [german(n) for n in numbers], [english(n) for n in numbers]
+
+
+@dataclass
+class NumberTask:
+    """The German-to-English number task, split three ways; each dict has keys ``train``, ``valid``, ``test``.
+
+    ``numbers`` the integers, ``sources``/``targets`` their German and English texts,
+    ``batches`` each split as one padded :class:`Batch`. The vocabularies come from the
+    training texts only.
+    """
+
+    numbers: dict
+    sources: dict
+    targets: dict
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+    batches: dict
+
+
+def number_task(low: int, high: int, sizes: tuple[int, int, int], seed: int = 0) -> NumberTask:
+    """Draw disjoint train / validation / test numbers from ``[low, high)`` (:func:`split_numbers`) and
+    build the texts, vocabularies and batches."""
+    splits = dict(zip(("train", "valid", "test"), split_numbers(low, high, sizes, seed)))
+    sources, targets = {}, {}
+    for name, numbers in splits.items():
+        sources[name], targets[name] = number_pairs(numbers)
+    src_vocab = Vocab.from_texts(sources["train"], characters)
+    tgt_vocab = Vocab.from_texts(targets["train"], words)
+    batches = {name: make_batch(sources[name], targets[name], src_vocab, tgt_vocab) for name in splits}
+    return NumberTask(splits, sources, targets, src_vocab, tgt_vocab, batches)
