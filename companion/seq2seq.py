@@ -230,6 +230,11 @@ class Seq2Seq(nn.Module):
 # Decoding
 
 
+def _check_max_len(who: str, max_len) -> None:
+    if not isinstance(max_len, int) or max_len < 1:
+        raise ValueError(f"{who}: max_len must be a positive integer (tokens to generate at most), got {max_len!r}")
+
+
 @torch.no_grad()
 def greedy_decode(model: Seq2Seq, src, src_lengths, max_len: int,
                   bos_id: int = Vocab.bos_id, eos_id: int = Vocab.eos_id):
@@ -240,6 +245,7 @@ def greedy_decode(model: Seq2Seq, src, src_lengths, max_len: int,
     (without ``<eos>``; a list of ``max_len`` tokens means no ``<eos>`` came) and the attention
     weights (B, steps, S), or None for a decoder without attention.
     """
+    _check_max_len("greedy_decode", max_len)
     memory, state = model.encode(src, src_lengths)
     B = src.shape[0]
     y = torch.full((B,), bos_id, dtype=torch.long, device=src.device)
@@ -281,6 +287,9 @@ def beam_search(model: Seq2Seq, src, src_lengths, max_len: int, beam_width: int 
     :func:`length_normalized_score`. Returns a list of B token-id lists (without ``<eos>``).
     With ``beam_width=1`` this is greedy decoding.
     """
+    _check_max_len("beam_search", max_len)
+    if not isinstance(beam_width, int) or beam_width < 1:
+        raise ValueError(f"beam_search: beam_width must be a positive integer, got {beam_width!r}")
     results = []
     for b in range(src.shape[0]):
         length = int(src_lengths[b])

@@ -140,6 +140,15 @@ def test_decoding_stops_at_eos_and_at_max_len_and_drops_the_eos():
     assert s2s.beam_search(single, src[:1], lengths[:1], max_len=2, beam_width=3) == [[4, 5]]  # cut at max_len
 
 
+def test_decoding_rejects_a_max_len_or_beam_width_below_one():
+    model = random_model("bahdanau")
+    src, lengths = torch.tensor([[4, 5]]), torch.tensor([2])
+    with pytest.raises(ValueError, match="greedy_decode: max_len must be a positive integer"):
+        s2s.greedy_decode(model, src, lengths, max_len=0)
+    with pytest.raises(ValueError, match="beam_search: beam_width must be a positive integer, got 0"):
+        s2s.beam_search(model, src, lengths, max_len=3, beam_width=0)
+
+
 def test_length_normalisation_divides_by_length_to_the_power_alpha():
     assert s2s.length_normalized_score(-6.0, 3, 0.0) == -6.0
     assert s2s.length_normalized_score(-6.0, 3, 1.0) == -2.0
