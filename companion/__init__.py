@@ -20,14 +20,17 @@ module             what it holds
 ``masking``        padding, masks, masked losses that never count padding
 ``classify``       training and scoring classifiers of variable-length sequences
 ``train``          the training loops ``fit`` and ``fit_stateful``, checkpoints
-``metrics``        error measures (MAE, RMSE, MASE)
+``translation``    German to English number words: vocabularies, padding, batches
+``seq2seq``        encoder, decoders with attention, greedy and beam search, multi-head attention
+``metrics``        error measures (MAE, RMSE, MASE, BLEU)
 ``exercises``      auto-checkers for the exercises
 ``progress``       the progress bar for terminals, Jupyter and the built book
 ``plots``          figures shared by chapters
 =================  =========================================================
 """
 
-from . import baselines, bptt, classify, config, data, exercises, masking, metrics, models, plots, progress, tasks, train
+from . import (baselines, bptt, classify, config, data, exercises, masking, metrics, models, plots, progress,
+               seq2seq, tasks, train, translation)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -35,7 +38,7 @@ from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
     "baselines", "bptt", "classify", "config", "data", "exercises", "masking", "metrics", "models", "plots", "progress",
-    "tasks", "train",
+    "seq2seq", "tasks", "train", "translation",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU",

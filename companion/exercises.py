@@ -11,7 +11,10 @@ message that says which input failed and how: a wrong shape, a wrong value (with
 the largest difference and where it is), or an exception from the reader's code.
 Chapters define their own ``check_*`` functions on top of :func:`check_function`:
 
-* sequences and time series: :func:`check_mase`, :func:`check_seasonal_naive`.
+* sequences and time series: :func:`check_mase`, :func:`check_seasonal_naive`;
+* sequence to sequence: :func:`check_modified_precision`, :func:`check_brevity_penalty`,
+  :func:`check_length_normalized_score`;
+* attention: :func:`check_additive_scores`, :func:`check_scaled_dot_product_attention`.
 """
 
 from __future__ import annotations
@@ -404,3 +407,81 @@ def check_final_states(function, trials: int = 6) -> None:
         return {"h_n": torch.from_numpy(rng.normal(size=(L * D, B, H))), "num_layers": L, "bidirectional": D == 2}
 
     check_function(function, reference=final_states, make_inputs=make_inputs, name="final_states", trials=trials)
+
+
+# Sequence to sequence and attention
+
+
+def _token_lists(rng):
+    """A hypothesis and a reference over a 4-word vocabulary, so n-grams repeat and match often."""
+    words = np.array(["one", "two", "three", "hundred"])
+    hypothesis = list(words[rng.integers(0, 4, size=int(rng.integers(1, 9)))])
+    reference = list(words[rng.integers(0, 4, size=int(rng.integers(1, 9)))])
+    return {"hypothesis": hypothesis, "reference": reference, "n": int(rng.integers(1, 4))}
+
+
+def check_modified_precision(function, trials: int = 20) -> None:
+    """Check ``function(hypothesis, reference, n) -> (matches, total)`` for token lists, against
+    :func:`companion.metrics.modified_precision`: matches are *clipped* by the reference's counts."""
+    from .metrics import modified_precision
+
+    check_function(function, reference=modified_precision, make_inputs=_token_lists,
+                   name="modified_precision", trials=trials)
+
+
+def check_brevity_penalty(function, trials: int = 20) -> None:
+    """Check ``function(hyp_len, ref_len)`` against :func:`companion.metrics.brevity_penalty`,
+    on lengths shorter than, equal to and longer than the reference, and on an empty output."""
+    from .metrics import brevity_penalty
+
+    def make_inputs(rng):
+        ref_len = int(rng.integers(1, 50))
+        return {"hyp_len": int(rng.choice([0, ref_len, rng.integers(1, 100)])), "ref_len": ref_len}
+
+    check_function(function, reference=brevity_penalty, make_inputs=make_inputs, name="brevity_penalty",
+                   trials=trials)
+
+
+def check_length_normalized_score(function, trials: int = 10) -> None:
+    """Check ``function(log_prob, length, alpha)`` against :func:`companion.seq2seq.length_normalized_score`."""
+    from .seq2seq import length_normalized_score
+
+    def make_inputs(rng):
+        return {"log_prob": float(-rng.exponential(5.0)), "length": int(rng.integers(1, 20)),
+                "alpha": float(rng.choice([0.0, 0.6, 1.0, rng.uniform(0, 2)]))}
+
+    check_function(function, reference=length_normalized_score, make_inputs=make_inputs,
+                   name="length_normalized_score", trials=trials)
+
+
+def _reference_additive_scores(query, keys, W_q, W_k, v):
+    return np.tanh(keys @ W_k.T + W_q @ query) @ v
+
+
+def check_additive_scores(function, trials: int = 5) -> None:
+    """Check ``function(query, keys, W_q, W_k, v)``: Bahdanau's scores ``v^T tanh(W_q q + W_k k_j)``
+    for one query (Q,) and keys (S, K), with W_q (A, Q), W_k (A, K), v (A,); returns (S,)."""
+    def make_inputs(rng):
+        Q, K, A, S = (int(x) for x in rng.integers(2, 7, size=4))
+        return {"query": rng.normal(size=Q), "keys": rng.normal(size=(S, K)), "W_q": rng.normal(size=(A, Q)),
+                "W_k": rng.normal(size=(A, K)), "v": rng.normal(size=A)}
+
+    check_function(function, reference=_reference_additive_scores, make_inputs=make_inputs,
+                   name="additive_scores", trials=trials)
+
+
+def _reference_attention(Q, K, V):
+    scores = Q @ K.T / np.sqrt(K.shape[1])
+    weights = np.exp(scores - scores.max(axis=1, keepdims=True))
+    return (weights / weights.sum(axis=1, keepdims=True)) @ V
+
+
+def check_scaled_dot_product_attention(function, trials: int = 5) -> None:
+    """Check ``function(Q, K, V)``: ``softmax(Q K^T / sqrt(d)) V`` for Q (T, d), K (S, d), V (S, d_v),
+    the softmax over the S keys of each query; returns (T, d_v). Large scores test the stability."""
+    def make_inputs(rng):
+        T, S, d, d_v = (int(x) for x in rng.integers(1, 7, size=4))
+        return {"Q": rng.normal(size=(T, d)) * 10, "K": rng.normal(size=(S, d)) * 10, "V": rng.normal(size=(S, d_v))}
+
+    check_function(function, reference=_reference_attention, make_inputs=make_inputs,
+                   name="scaled_dot_product_attention", trials=trials)

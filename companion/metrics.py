@@ -1,11 +1,16 @@
-"""Forecast error measures. Each takes arrays of equal shape and returns a float.
+"""Error measures: forecasts (arrays of equal shape) and translations (BLEU). Each returns a float.
 
 * :func:`mae`, :func:`rmse` — in the units of the series;
 * :func:`mase` — scale-free: the MAE divided by the in-sample MAE of the seasonal naive forecast
-  (Hyndman and Koehler, 2006), so 1.0 means "as good as repeating the last season".
+  (Hyndman and Koehler, 2006), so 1.0 means "as good as repeating the last season";
+* :func:`bleu` — corpus BLEU, as sacrebleu computes it, with :func:`brevity_penalty` and
+  :func:`modified_precision`, its two parts.
 """
 
 from __future__ import annotations
+
+import math
+from collections import Counter
 
 import numpy as np
 
@@ -57,3 +62,63 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
             "the training series repeats itself exactly every m steps, so MASE is undefined"
         )
     return float(np.mean(np.abs(y_true - y_pred)) / scale)
+
+
+# ----------------------------------------------------------------------------
+# Translation: BLEU
+
+
+def brevity_penalty(hyp_len: int, ref_len: int) -> float:
+    """``1`` if the hypotheses are at least as long as the references, else ``exp(1 - r/c)``; 0 when ``c = 0``."""
+    if hyp_len >= ref_len:
+        return 1.0
+    return math.exp(1 - ref_len / hyp_len) if hyp_len > 0 else 0.0
+
+
+def modified_precision(hypothesis, reference, n: int) -> tuple[int, int]:
+    """``(matches, total)`` for the n-grams of one tokenised hypothesis against one reference.
+
+    Each hypothesis n-gram counts as a match at most as often as it occurs in the reference
+    ("clipped" counts), so "the the the" does not match "the cat" three times.
+    """
+    hyp = Counter(tuple(hypothesis[i : i + n]) for i in range(len(hypothesis) - n + 1))
+    ref = Counter(tuple(reference[i : i + n]) for i in range(len(reference) - n + 1))
+    return sum(min(count, ref[gram]) for gram, count in hyp.items()), sum(hyp.values())
+
+
+def bleu(hypotheses, references, max_order: int = 4) -> float:
+    """Corpus BLEU (Papineni et al., 2002) on a 0–100 scale, one reference per hypothesis.
+
+    Both are lists of strings, tokenised by splitting at whitespace: the same number as
+    ``sacrebleu.corpus_bleu(hypotheses, [references], tokenize="none")`` (its defaults
+    otherwise: 4-grams, "exp" smoothing, mixed case). Our outputs are already word tokens,
+    so no further tokenisation ('13a' splits punctuation, which number words lack).
+
+    ``BLEU = BP · exp(mean_n log p_n)``: ``p_n`` are the modified n-gram precisions summed
+    over the corpus, ``BP`` the :func:`brevity_penalty` of the total lengths. An order with
+    no match gets the precision ``1 / (2^k · total_n)`` for the k-th such order (sacrebleu's
+    "exp" smoothing); no match of any order gives 0.
+    """
+    if len(hypotheses) != len(references):
+        raise ValueError(f"bleu: {len(hypotheses)} hypotheses but {len(references)} references")
+    matches, totals = [0] * max_order, [0] * max_order
+    hyp_len = ref_len = 0
+    for hypothesis, reference in zip(hypotheses, references):
+        hyp, ref = hypothesis.split(), reference.split()
+        hyp_len, ref_len = hyp_len + len(hyp), ref_len + len(ref)
+        for n in range(1, max_order + 1):
+            m, t = modified_precision(hyp, ref, n)
+            matches[n - 1] += m
+            totals[n - 1] += t
+    if not any(matches):
+        return 0.0
+    log_precisions, smooth = [], 1.0
+    for m, t in zip(matches, totals):
+        if t == 0:  # no hypothesis is this long: sacrebleu counts the order as precision 0
+            log_precisions.append(-9999999999.0)
+        elif m == 0:
+            smooth *= 2
+            log_precisions.append(math.log(100.0 / (smooth * t)))
+        else:
+            log_precisions.append(math.log(100.0 * m / t))
+    return brevity_penalty(hyp_len, ref_len) * math.exp(sum(log_precisions) / max_order)

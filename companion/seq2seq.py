@@ -1,0 +1,439 @@
+"""Sequence to sequence: an encoder, a decoder with or without attention, greedy and beam search.
+
+Shapes: a batch of ``B`` source sequences of (padded) length ``S``, target length ``T``,
+hidden size ``H``, target vocabulary ``V``; ``batch_first`` throughout.
+
+* :class:`Encoder` — embedding and a recurrent layer; returns every state (B, S, H) and the last;
+* :class:`Decoder` — starts from the encoder's last state (the *context vector*) and never
+  looks at the source again;
+* :class:`AdditiveAttention` (Bahdanau et al., 2015) and :class:`MultiplicativeAttention`
+  (Luong et al., 2015) — a weighted average of the encoder states, weights from a score;
+* :class:`AttentionDecoder` — a decoder that attends to the encoder states at every step,
+  in Bahdanau's arrangement (query ``h_{t-1}``, context fed into the RNN) or Luong's
+  (query ``h_t``, context combined with it after the RNN);
+* :class:`Seq2Seq` — ties them together: ``forward`` under teacher forcing, ``encode`` and
+  ``step`` for decoding;
+* :func:`greedy_decode` (batched) and :func:`beam_search` (with length normalisation);
+  :func:`translate` turns either's output into text;
+* :func:`masked_cross_entropy` — the loss in which padding never counts;
+* :class:`MultiHeadAttention` — scaled dot-product attention in several heads, with the
+  parameters of ``torch.nn.MultiheadAttention``: the bridge to Transformers.
+
+The recurrent layer is an argument (``rnn=companion.GRU`` by default); ``torch.nn.GRU`` has
+the same interface and, by ``tests/test_layers.py``, the same outputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .layers import GRU
+from .progress import progress as progress_bar
+from .translation import Vocab
+
+
+def _hidden(state):
+    """The hidden state h of a GRU/RNN state, or of an LSTM's ``(h, c)``: (layers, B, H)."""
+    return state[0] if isinstance(state, tuple) else state
+
+
+def _select(state, index):
+    """Rows ``index`` of a recurrent state along its batch axis (1)."""
+    if isinstance(state, tuple):
+        return tuple(s[:, index] for s in state)
+    return state[:, index]
+
+
+def masked_cross_entropy(logits, targets, pad_id: int = Vocab.pad_id):
+    """Mean cross-entropy over the real tokens only: ``logits`` (B, T, V), ``targets`` (B, T).
+
+    Positions where ``targets == pad_id`` add nothing to the loss and get no gradient, so a
+    batch padded to a longer length has the same loss as the same sentences unpadded.
+    """
+    if logits.shape[:2] != targets.shape:
+        raise ValueError(f"masked_cross_entropy: logits (B, T, V) and targets (B, T) disagree: "
+                         f"{tuple(logits.shape)} and {tuple(targets.shape)}")
+    mask = targets != pad_id
+    losses = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
+    return (losses.reshape(targets.shape) * mask).sum() / mask.sum()
+
+
+# ----------------------------------------------------------------------------
+# Encoder and decoders
+
+
+class Encoder(nn.Module):
+    """Embed the source tokens and run a recurrent layer over them.
+
+    ``forward(src (B, S), lengths (B,))`` returns ``(outputs (B, S, H), state)``: the state at
+    every step (zeros after a sequence's end) and the state after each sequence's *last real*
+    token (the input is packed, so padding never enters the state).
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, rnn=GRU):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=Vocab.pad_id)
+        self.rnn = rnn(embed_size, hidden_size, batch_first=True)
+
+    def forward(self, src, lengths):
+        packed = pack_padded_sequence(self.embedding(src), lengths.cpu(), batch_first=True, enforce_sorted=False)
+        outputs, state = self.rnn(packed)
+        outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=src.shape[1])
+        return outputs, state
+
+
+class Decoder(nn.Module):
+    """A decoder without attention: its first state is the encoder's last, the context vector.
+
+    ``step(y_prev (B,), state, memory)`` returns ``(logits (B, V), state, None)``; ``memory``
+    (the encoder states) is not used: everything the decoder knows of the source must pass
+    through the one vector it started from.
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, rnn=GRU):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=Vocab.pad_id)
+        self.rnn = rnn(embed_size, hidden_size, batch_first=True)
+        self.out = nn.Linear(hidden_size, vocab_size)
+
+    def step(self, y_prev, state, memory):
+        output, state = self.rnn(self.embedding(y_prev)[:, None], state)
+        return self.out(output[:, 0]), state, None
+
+
+def _masked_softmax(scores, mask):
+    """Softmax over the source axis of ``scores`` (B, S), with weight 0 where ``mask`` is False."""
+    return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
+
+
+class AdditiveAttention(nn.Module):
+    """Bahdanau's additive attention: ``score(q, k_j) = v^T tanh(W_q q + W_k k_j)``.
+
+    ``forward(query (B, Q), keys (B, S, K), mask (B, S))`` returns ``(context (B, K),
+    weights (B, S))``: the weights are the softmax of the scores over the real source
+    positions, the context is the weighted average of the keys.
+    """
+
+    def __init__(self, query_size: int, key_size: int, attention_size: int):
+        super().__init__()
+        self.W_q = nn.Linear(query_size, attention_size, bias=False)
+        self.W_k = nn.Linear(key_size, attention_size, bias=False)
+        self.v = nn.Linear(attention_size, 1, bias=False)
+
+    def scores(self, query, keys):
+        return self.v(torch.tanh(self.W_q(query)[:, None, :] + self.W_k(keys)))[..., 0]
+
+    def forward(self, query, keys, mask):
+        weights = _masked_softmax(self.scores(query, keys), mask)
+        return torch.bmm(weights[:, None, :], keys)[:, 0], weights
+
+
+class MultiplicativeAttention(nn.Module):
+    """Luong's multiplicative ("general") attention: ``score(q, k_j) = q^T W k_j``.
+
+    Same interface as :class:`AdditiveAttention`. One matrix product per step instead of a
+    small network: cheaper, and the form that scaled dot-product attention simplifies.
+    """
+
+    def __init__(self, query_size: int, key_size: int):
+        super().__init__()
+        self.W = nn.Linear(key_size, query_size, bias=False)
+
+    def scores(self, query, keys):
+        return torch.bmm(self.W(keys), query[:, :, None])[..., 0]
+
+    def forward(self, query, keys, mask):
+        weights = _masked_softmax(self.scores(query, keys), mask)
+        return torch.bmm(weights[:, None, :], keys)[:, 0], weights
+
+
+class AttentionDecoder(nn.Module):
+    """A decoder that attends to every encoder state at every step.
+
+    ``attention="bahdanau"``: the query is the previous state ``h_{t-1}``, the context ``c_t``
+    (additive attention) is fed into the RNN beside the embedded token, and the logits come
+    from ``[h_t; c_t]``. ``attention="luong"``: the RNN runs first; the query is the new state
+    ``h_t``, the context (multiplicative attention) is combined with it,
+    ``h~_t = tanh(W_c [c_t; h_t])``, and the logits come from ``h~_t``.
+
+    ``step(y_prev (B,), state, memory)`` returns ``(logits (B, V), state, weights (B, S))``
+    with ``memory = (encoder outputs (B, S, H), source mask (B, S))``.
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, attention: str = "bahdanau", rnn=GRU):
+        super().__init__()
+        if attention not in ("bahdanau", "luong"):
+            raise ValueError(f"AttentionDecoder: attention must be 'bahdanau' or 'luong', got {attention!r}")
+        self.kind = attention
+        self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=Vocab.pad_id)
+        if attention == "bahdanau":
+            self.attention = AdditiveAttention(hidden_size, hidden_size, hidden_size)
+            self.rnn = rnn(embed_size + hidden_size, hidden_size, batch_first=True)
+            self.out = nn.Linear(2 * hidden_size, vocab_size)
+        else:
+            self.attention = MultiplicativeAttention(hidden_size, hidden_size)
+            self.rnn = rnn(embed_size, hidden_size, batch_first=True)
+            self.combine = nn.Linear(2 * hidden_size, hidden_size)
+            self.out = nn.Linear(hidden_size, vocab_size)
+
+    def step(self, y_prev, state, memory):
+        keys, mask = memory
+        embedded = self.embedding(y_prev)
+        if self.kind == "bahdanau":
+            context, weights = self.attention(_hidden(state)[-1], keys, mask)
+            output, state = self.rnn(torch.cat([embedded, context], dim=-1)[:, None], state)
+            return self.out(torch.cat([output[:, 0], context], dim=-1)), state, weights
+        output, state = self.rnn(embedded[:, None], state)
+        h_t = output[:, 0]
+        context, weights = self.attention(h_t, keys, mask)
+        return self.out(torch.tanh(self.combine(torch.cat([context, h_t], dim=-1)))), state, weights
+
+
+class Seq2Seq(nn.Module):
+    """An encoder and a decoder.
+
+    ``forward(src (B, S), src_lengths (B,), tgt_in (B, T))`` runs the decoder under *teacher
+    forcing* (it reads the true previous token, not its own guess) and returns ``(logits
+    (B, T, V), weights (B, T, S) or None)``. ``encode`` and ``step`` are the two halves that
+    the search functions call.
+    """
+
+    def __init__(self, encoder: Encoder, decoder: nn.Module):
+        super().__init__()
+        self.encoder, self.decoder = encoder, decoder
+
+    def encode(self, src, src_lengths):
+        """Return ``(memory, state)``: memory ``(outputs (B, S, H), mask (B, S))`` and the first decoder state."""
+        outputs, state = self.encoder(src, src_lengths)
+        mask = torch.arange(src.shape[1], device=src.device)[None, :] < src_lengths.to(src.device)[:, None]
+        return (outputs, mask), state
+
+    def step(self, y_prev, state, memory):
+        return self.decoder.step(y_prev, state, memory)
+
+    def forward(self, src, src_lengths, tgt_in):
+        memory, state = self.encode(src, src_lengths)
+        logits, weights = [], []
+        for t in range(tgt_in.shape[1]):
+            logits_t, state, weights_t = self.step(tgt_in[:, t], state, memory)
+            logits.append(logits_t)
+            weights.append(weights_t)
+        return torch.stack(logits, dim=1), (None if weights[0] is None else torch.stack(weights, dim=1))
+
+
+# ----------------------------------------------------------------------------
+# Decoding
+
+
+def _check_max_len(who: str, max_len) -> None:
+    if not isinstance(max_len, int) or max_len < 1:
+        raise ValueError(f"{who}: max_len must be a positive integer (tokens to generate at most), got {max_len!r}")
+
+
+@torch.no_grad()
+def greedy_decode(model: Seq2Seq, src, src_lengths, max_len: int,
+                  bos_id: int = Vocab.bos_id, eos_id: int = Vocab.eos_id):
+    """Decode a batch by taking the most probable token at every step.
+
+    Stops a sequence at its first ``eos_id`` and the batch when every sequence has stopped or
+    after ``max_len`` tokens. Returns ``(sequences, weights)``: a list of B token-id lists
+    (without ``<eos>``; a list of ``max_len`` tokens means no ``<eos>`` came) and the attention
+    weights (B, steps, S), or None for a decoder without attention.
+    """
+    _check_max_len("greedy_decode", max_len)
+    memory, state = model.encode(src, src_lengths)
+    B = src.shape[0]
+    y = torch.full((B,), bos_id, dtype=torch.long, device=src.device)
+    done = torch.zeros(B, dtype=torch.bool, device=src.device)
+    tokens, weights = [], []
+    for _ in range(max_len):
+        logits, state, weights_t = model.step(y, state, memory)
+        y = logits.argmax(dim=-1)
+        tokens.append(y)
+        weights.append(weights_t)
+        done = done | (y == eos_id)
+        if done.all():
+            break
+    tokens = torch.stack(tokens, dim=1).tolist()
+    sequences = [row[: row.index(eos_id)] if eos_id in row else row for row in tokens]
+    return sequences, (None if weights[0] is None else torch.stack(weights, dim=1))
+
+
+def length_normalized_score(log_prob: float, length: int, alpha: float) -> float:
+    """``log p(y) / |y|^alpha``: a sequence's log-probability divided by its length to the power ``alpha``.
+
+    ``alpha = 0`` is the raw log-probability, which favours short outputs (every token
+    multiplies in a probability below one); ``alpha = 1`` is the mean log-probability per
+    token. ``length`` counts the generated tokens, ``<eos>`` included.
+    """
+    return log_prob / length**alpha
+
+
+@torch.no_grad()
+def beam_search(model: Seq2Seq, src, src_lengths, max_len: int, beam_width: int = 5, alpha: float = 1.0,
+                bos_id: int = Vocab.bos_id, eos_id: int = Vocab.eos_id):
+    """Decode each source sentence with a beam of ``beam_width`` hypotheses.
+
+    At each step every live hypothesis is extended by every token; the ``beam_width`` best
+    extensions by log-probability are kept. An extension ending in ``eos_id`` is finished
+    and leaves the beam. The search stops when ``beam_width`` hypotheses have finished, when
+    none is live, or after ``max_len`` tokens (the live hypotheses then count as finished,
+    without ``<eos>``). The answer is the finished hypothesis with the best
+    :func:`length_normalized_score`. Returns a list of B token-id lists (without ``<eos>``).
+    With ``beam_width=1`` this is greedy decoding.
+    """
+    _check_max_len("beam_search", max_len)
+    if not isinstance(beam_width, int) or beam_width < 1:
+        raise ValueError(f"beam_search: beam_width must be a positive integer, got {beam_width!r}")
+    results = []
+    for b in range(src.shape[0]):
+        length = int(src_lengths[b])
+        results.append(_beam_search_one(model, src[b : b + 1, :length], src_lengths[b : b + 1], max_len,
+                                        beam_width, alpha, bos_id, eos_id))
+    return results
+
+
+def _beam_search_one(model, src, src_lengths, max_len, beam_width, alpha, bos_id, eos_id):
+    (outputs, mask), state = model.encode(src, src_lengths)
+    hypotheses = [[]]  # the live hypotheses' tokens
+    scores = torch.zeros(1, device=src.device)  # their log-probabilities
+    finished = []  # (normalised score, tokens without <eos>)
+    for _ in range(max_len):
+        k = len(hypotheses)
+        memory = (outputs.expand(k, -1, -1), mask.expand(k, -1))
+        last = torch.tensor([h[-1] if h else bos_id for h in hypotheses], device=src.device)
+        logits, state, _ = model.step(last, state, memory)
+        candidates = (scores[:, None] + torch.log_softmax(logits, dim=-1)).flatten()
+        top = torch.topk(candidates, min(beam_width, candidates.numel()))
+        V = logits.shape[-1]
+        keep, new_scores = [], []
+        for score, index in zip(top.values.tolist(), top.indices.tolist()):
+            parent, token = divmod(index, V)
+            if token == eos_id:
+                finished.append((length_normalized_score(score, len(hypotheses[parent]) + 1, alpha), hypotheses[parent]))
+            else:
+                keep.append((parent, token))
+                new_scores.append(score)
+        if len(finished) >= beam_width or not keep:
+            break
+        parents = torch.tensor([p for p, _ in keep], device=src.device)
+        hypotheses = [hypotheses[p] + [t] for p, t in keep]
+        scores = torch.tensor(new_scores, device=src.device)
+        state = _select(state, parents)
+    else:  # max_len tokens and no <eos>: the live hypotheses end here
+        for tokens, score in zip(hypotheses, scores.tolist()):
+            finished.append((length_normalized_score(score, len(tokens), alpha), tokens))
+    return max(finished, key=lambda pair: pair[0])[1]
+
+
+def translate(model: Seq2Seq, batch, tgt_vocab: Vocab, max_len: int, beam_width: int | None = None,
+              alpha: float = 1.0) -> list[str]:
+    """The model's translations of ``batch.src`` as space-separated words: greedy decoding when
+    ``beam_width`` is None, else :func:`beam_search`."""
+    model.eval()
+    device = next(model.parameters()).device
+    src, lengths = batch.src.to(device), batch.src_lengths.to(device)
+    if beam_width is None:
+        sequences, _ = greedy_decode(model, src, lengths, max_len)
+    else:
+        sequences = beam_search(model, src, lengths, max_len, beam_width=beam_width, alpha=alpha)
+    return [" ".join(tgt_vocab.decode(s)) for s in sequences]
+
+
+# ----------------------------------------------------------------------------
+# Training
+
+
+def batches(batch, batch_size: int, generator: torch.Generator | None = None):
+    """Cut a :class:`~companion.translation.Batch` into minibatches of similar source length.
+
+    The examples are sorted by source length, cut into runs of ``batch_size``, and the runs
+    are visited in a random order; each minibatch is trimmed to its own longest source and
+    target, so little time goes into padding.
+    """
+    order = torch.argsort(batch.src_lengths, stable=True)
+    runs = list(torch.split(order, batch_size))
+    for r in torch.randperm(len(runs), generator=generator).tolist():
+        index = runs[r]
+        S = int(batch.src_lengths[index].max())
+        T = int((batch.tgt_out[index] != Vocab.pad_id).sum(dim=1).max())
+        yield type(batch)(batch.src[index, :S], batch.src_lengths[index], batch.tgt_in[index, :T],
+                          batch.tgt_out[index, :T])
+
+
+def train_seq2seq(model: Seq2Seq, train, *, epochs: int, lr: float = 3e-3, batch_size: int = 64,
+                  clip_norm: float = 1.0, seed: int = 0, progress: bool = True) -> list[float]:
+    """Train ``model`` with teacher forcing, Adam and gradient clipping; return the mean loss per epoch.
+
+    ``train`` is a :class:`~companion.translation.Batch` of the whole training set; the loss
+    is :func:`masked_cross_entropy`.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    device = next(model.parameters()).device
+    losses = []
+    bar = progress_bar(range(epochs), desc="training", unit="epoch", disable=not progress)
+    for _ in bar:
+        model.train()
+        total, count = 0.0, 0
+        for b in batches(train, batch_size, generator):
+            b = b.to(device)
+            logits, _ = model(b.src, b.src_lengths, b.tgt_in)
+            loss = masked_cross_entropy(logits, b.tgt_out)
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            optimizer.step()
+            total, count = total + loss.item() * len(b), count + len(b)
+        losses.append(total / count)
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+    bar.close()
+    model.eval()
+    return losses
+
+
+# ----------------------------------------------------------------------------
+# Multi-head attention
+
+
+class MultiHeadAttention(nn.Module):
+    """Scaled dot-product attention in ``num_heads`` heads, as ``torch.nn.MultiheadAttention(batch_first=True)``.
+
+    Parameters have torch's names (``in_proj_weight`` (3E, E), ``in_proj_bias`` (3E,),
+    ``out_proj``), so a ``state_dict`` moves between the two. ``forward(query (B, T, E), key
+    (B, S, E), value (B, S, E), key_padding_mask (B, S), True = ignore)`` returns
+    ``(output (B, T, E), weights (B, T, S))``, the weights averaged over the heads. Each head
+    ``i`` computes ``softmax(Q_i K_i^T / sqrt(d)) V_i`` with ``d = E / num_heads``.
+    """
+
+    def __init__(self, embed_dim: int, num_heads: int):
+        super().__init__()
+        if embed_dim % num_heads:
+            raise ValueError(f"MultiHeadAttention: embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
+        self.embed_dim, self.num_heads = embed_dim, num_heads
+        self.in_proj_weight = nn.Parameter(torch.empty(3 * embed_dim, embed_dim))
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * embed_dim))
+        self.out_proj = nn.Linear(embed_dim, embed_dim)
+        nn.init.xavier_uniform_(self.in_proj_weight)
+
+    def forward(self, query, key, value, key_padding_mask=None):
+        B, T, E = query.shape
+        S, h = key.shape[1], self.num_heads
+        W_q, W_k, W_v = self.in_proj_weight.chunk(3)
+        b_q, b_k, b_v = self.in_proj_bias.chunk(3)
+
+        def heads(x, W, b):  # (B, L, E) -> (B, h, L, d)
+            return F.linear(x, W, b).reshape(B, x.shape[1], h, E // h).transpose(1, 2)
+
+        Q, K, Vh = heads(query, W_q, b_q), heads(key, W_k, b_k), heads(value, W_v, b_v)
+        scores = Q @ K.transpose(-2, -1) / math.sqrt(E // h)  # (B, h, T, S)
+        if key_padding_mask is not None:
+            scores = scores.masked_fill(key_padding_mask[:, None, None, :], float("-inf"))
+        weights = torch.softmax(scores, dim=-1)
+        output = (weights @ Vh).transpose(1, 2).reshape(B, T, E)
+        return self.out_proj(output), weights.mean(dim=1)
