@@ -117,7 +117,8 @@ def _update(model, optimizer, loss, clip_norm, who: str, epoch: int, where: str 
     optimizer.step()
 
 
-def _train(model, run_epoch, *, epochs, lr, valid, loss_fn, patience, seed, progress, checkpoint, resume):
+def _train(model, run_epoch, *, epochs, lr, valid, loss_fn, patience, seed, progress, checkpoint, resume,
+           stop_below=None):
     """Run ``run_epoch(optimizer, generator, epoch) -> mean training loss`` for each epoch,
     with validation, early stopping, checkpoints and the progress bar around it."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
@@ -150,6 +151,8 @@ def _train(model, run_epoch, *, epochs, lr, valid, loss_fn, patience, seed, prog
                 best_loss, history.best_epoch = history.valid_loss[-1], epoch
                 best_state = copy.deepcopy(model.state_dict())
             elif patience is not None and epoch - history.best_epoch >= patience:
+                stop = True
+            if stop_below is not None and history.valid_loss[-1] < stop_below:
                 stop = True
         bar.set_postfix(postfix)
         if checkpoint is not None:
@@ -184,13 +187,15 @@ def fit(
     progress: bool = True,
     checkpoint: str | os.PathLike | None = None,
     resume: bool = False,
+    stop_below: float | None = None,
 ) -> History:
     """Train ``model`` in place and return its :class:`History`.
 
     ``train`` and ``valid`` are ``(X, y)`` pairs; each batch is moved to the model's device.
     ``batch_size=None`` trains on the whole set at once. With ``valid``, the weights of
     the epoch with the lowest validation loss are restored at the end, and ``patience``
-    (epochs without improvement) may stop training early. ``clip_norm`` clips the global
+    (epochs without improvement) may stop training early, and so may ``stop_below``: training
+    ends after the first epoch whose validation loss is below it (the task is solved). ``clip_norm`` clips the global
     gradient norm. ``seed`` fixes the order of the batches. With ``checkpoint`` (a file
     path) the state is saved after every epoch; ``resume=True`` continues from that file
     when it exists, to the same result as an uninterrupted run. Raises
@@ -212,7 +217,7 @@ def fit(
         return total / count
 
     return _train(model, run_epoch, epochs=epochs, lr=lr, valid=valid, loss_fn=loss_fn, patience=patience,
-                  seed=seed, progress=progress, checkpoint=checkpoint, resume=resume)
+                  seed=seed, progress=progress, checkpoint=checkpoint, resume=resume, stop_below=stop_below)
 
 
 # ----------------------------------------------------------------------------

@@ -92,6 +92,17 @@ def test_fit_stops_early_after_patience_epochs_without_improvement():
     assert len(history.valid_loss) - 1 - history.best_epoch == 5
 
 
+def test_fit_stop_below_ends_training_after_the_first_epoch_under_the_target():
+    companion.config.seed_everything(0)
+    X = torch.randn(96, 5, 1)
+    y = X[:, -1, 0]  # easy: the last input
+    model = companion.models.Forecaster(input_size=1, hidden_size=8)
+    history = train.fit(model, (X[:64], y[:64]), valid=(X[64:], y[64:]), epochs=300, lr=5e-2, stop_below=0.05,
+                        progress=False)
+    assert len(history.valid_loss) < 300
+    assert history.valid_loss[-1] < 0.05 and min(history.valid_loss[:-1]) >= 0.05
+
+
 def test_fit_stops_with_a_clear_error_when_the_loss_is_not_finite():
     model = companion.models.Forecaster(input_size=1, hidden_size=4)
     X, y = torch.randn(8, 3, 1), torch.full((8,), float("nan"))
