@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -50,6 +51,43 @@ def lstm_gates(xw_t, h_prev, W_hh, b_hh):
     a = xw_t + F.linear(h_prev, W_hh, b_hh)
     a_i, a_f, a_g, a_o = a.chunk(4, dim=-1)
     return torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
+
+
+def lstm_gate_trace(x, W_ih, W_hh, b_ih=None, b_hh=None) -> dict:
+    """Run one LSTM direction over one sequence ``x`` (T, I) and record its gates.
+
+    Returns a dict of NumPy arrays of shape (T, H): ``"i"``, ``"f"``, ``"g"``, ``"o"``
+    (eq. lstm-gates), and the states ``"c"`` and ``"h"`` after each step. The weights are
+    those of a layer's ``weights(layer, direction)``; the state starts at zero.
+    """
+    H = W_hh.shape[1]
+    h, c = x.new_zeros(1, H), x.new_zeros(1, H)
+    trace = {name: [] for name in "ifgoch"}
+    with torch.no_grad():
+        for xw_t in F.linear(x, W_ih, b_ih):  # (H4,) per step
+            gates = lstm_gates(xw_t[None], h, W_hh, b_hh)
+            h, c = lstm_step(xw_t[None], h, c, W_hh, b_hh)
+            for name, value in zip("ifgoch", (*gates, c, h)):
+                trace[name].append(value[0].cpu().numpy())
+    return {name: np.array(values) for name, values in trace.items()}
+
+
+def set_forget_bias(lstm: nn.Module, value: float = 1.0) -> None:
+    """Set an LSTM's forget-gate bias b_f to ``value`` (Gers et al. 2000; Jozefowicz et al. 2015).
+
+    Works on ``companion`` and ``torch.nn`` LSTMs and LSTM cells, every layer and direction.
+    PyTorch's gate order is i, f, g, o, so rows H to 2H of each bias are the forget gate's; as
+    b_f = bias_ih + bias_hh, ``bias_ih`` gets ``value`` and ``bias_hh`` zero.
+    """
+    H = lstm.hidden_size
+    biases = [(name, p) for name, p in lstm.named_parameters() if name.startswith("bias_")]
+    if not biases:
+        raise ValueError(f"set_forget_bias: {type(lstm).__name__} has no bias parameters (built with bias=False?)")
+    with torch.no_grad():
+        for name, p in biases:
+            if p.shape[0] != 4 * H:
+                raise ValueError(f"set_forget_bias: expected {name} of 4H = {4 * H} rows (an LSTM), got {p.shape[0]}")
+            p[H : 2 * H] = value if name.startswith("bias_ih") else 0.0
 
 
 def lstm_step(xw_t, h_prev, c_prev, W_hh, b_hh):

@@ -122,3 +122,21 @@ def bleu(hypotheses, references, max_order: int = 4) -> float:
         else:
             log_precisions.append(math.log(100.0 * m / t))
     return brevity_penalty(hyp_len, ref_len) * math.exp(sum(log_precisions) / max_order)
+
+
+def exact_matches(hypotheses, references) -> np.ndarray:
+    """One boolean per pair: is the hypothesis exactly the reference? Any comparable items (strings, token lists)."""
+    hypotheses, references = list(hypotheses), list(references)
+    if len(hypotheses) != len(references):
+        raise ValueError(
+            f"exact_matches: expected as many hypotheses as references, got {len(hypotheses)} and {len(references)}"
+        )
+    return np.array([h == r for h, r in zip(hypotheses, references)], dtype=bool)
+
+
+def exact_match(hypotheses, references) -> float:
+    """The fraction of hypotheses that equal their reference exactly."""
+    matches = exact_matches(hypotheses, references)
+    if matches.size == 0:
+        raise ValueError("exact_match: expected at least one pair, got none")
+    return float(matches.mean())

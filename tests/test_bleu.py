@@ -84,3 +84,13 @@ def test_check_brevity_penalty_rejects_a_penalty_on_long_outputs_and_accepts_the
         check_brevity_penalty(always, trials=50)
     check_brevity_penalty(brevity_penalty)
     assert "brevity_penalty: correct" in capsys.readouterr().out
+
+
+def test_exact_match_counts_identical_pairs_and_refuses_unequal_lengths():
+    from companion.metrics import exact_match, exact_matches
+
+    hyps, refs = ["a b", "c", "d e f", ""], ["a b", "c d", "d e f", "x"]
+    assert exact_matches(hyps, refs).tolist() == [True, False, True, False]
+    assert exact_match(hyps, refs) == 0.5
+    with pytest.raises(ValueError, match="as many hypotheses as references, got 2 and 3"):
+        exact_match(["a", "b"], ["a", "b", "c"])

@@ -267,3 +267,40 @@ def test_lstm_gates_are_the_gates_lstm_step_uses():
     i, f, g, o = companion.cells.lstm_gates(xw, h, W_hh, b_hh)
     h_t, c_t = companion.lstm_step(xw, h, c, W_hh, b_hh)
     assert torch.allclose(c_t, f * c + i * g) and torch.allclose(h_t, o * torch.tanh(c_t))
+
+
+def test_lstm_gate_trace_records_the_gates_and_states_of_the_layer():
+    torch.manual_seed(0)
+    layer = companion.LSTM(3, 5).double()
+    x = torch.randn(7, 3, dtype=torch.float64)
+    trace = companion.cells.lstm_gate_trace(x, *layer.weights(0, 0))
+    output, (h_n, c_n) = layer(x)
+    assert {k: v.shape for k, v in trace.items()} == {k: (7, 5) for k in "ifgoch"}
+    np.testing.assert_allclose(trace["h"], output.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(trace["c"][-1], c_n[0].detach().numpy(), atol=1e-12)
+    # the recorded cell states obey c_t = f_t c_{t-1} + i_t g_t
+    c_prev = np.vstack([np.zeros((1, 5)), trace["c"][:-1]])
+    np.testing.assert_allclose(trace["c"], trace["f"] * c_prev + trace["i"] * trace["g"], atol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda: companion.LSTM(2, 3, num_layers=2, bidirectional=True),
+                                  lambda: nn.LSTM(2, 3), lambda: companion.LSTMCell(2, 3)])
+def test_set_forget_bias_sets_b_f_and_leaves_the_other_gates(make):
+    lstm = make()
+    before = {name: p.detach().clone() for name, p in lstm.named_parameters()}
+    companion.cells.set_forget_bias(lstm, 1.0)
+    H = 3
+    for name, p in lstm.named_parameters():
+        if name.startswith("bias_ih"):
+            assert torch.all(p[H:2 * H] == 1.0), name
+        if name.startswith("bias_hh"):
+            assert torch.all(p[H:2 * H] == 0.0), name
+        keep = torch.ones(p.shape[0], dtype=torch.bool)
+        if name.startswith("bias_"):
+            keep[H:2 * H] = False
+        assert torch.equal(p[keep], before[name][keep]), f"{name} changed outside the forget gate"
+
+
+def test_set_forget_bias_refuses_a_gru_with_a_clear_message():
+    with pytest.raises(ValueError, match=r"expected bias_ih of 4H = 12 rows \(an LSTM\), got 9"):
+        companion.cells.set_forget_bias(companion.GRUCell(2, 3))
