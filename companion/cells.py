@@ -275,14 +275,18 @@ class LSTMCell(_Cell):
 
     gates = 4
 
+    def step(self, xw_t, h_prev, c_prev):
+        """The step function this cell applies; ``xw_t = W_xh x_t + b_xh`` (B, 4H)."""
+        return lstm_step(xw_t, h_prev, c_prev, self.weight_hh, self.bias_hh)
+
     def forward(self, x: torch.Tensor, hx: tuple[torch.Tensor, torch.Tensor] | None = None):
         batched = self._check_input(x)
         if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-            raise TypeError(f"LSTMCell: expected hx to be a pair (h, c) of tensors, got {type(hx).__name__}")
+            raise TypeError(f"{type(self).__name__}: expected hx to be a pair (h, c) of tensors, got {type(hx).__name__}")
         h, c = (None, None) if hx is None else hx
         h, c = self._state("h", h, x, batched), self._state("c", c, x, batched)
         x = x if batched else x.unsqueeze(0)
-        h_t, c_t = lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        h_t, c_t = self.step(F.linear(x, self.weight_ih, self.bias_ih), h, c)
         return (h_t, c_t) if batched else (h_t.squeeze(0), c_t.squeeze(0))
 
 
@@ -318,16 +322,9 @@ class PeepholeLSTMCell(LSTMCell):
         self.weight_cf = nn.Parameter(torch.zeros(hidden_size))
         self.weight_co = nn.Parameter(torch.zeros(hidden_size))
 
-    def forward(self, x: torch.Tensor, hx: tuple[torch.Tensor, torch.Tensor] | None = None):
-        batched = self._check_input(x)
-        if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
-            raise TypeError(f"PeepholeLSTMCell: expected hx to be a pair (h, c) of tensors, got {type(hx).__name__}")
-        h, c = (None, None) if hx is None else hx
-        h, c = self._state("h", h, x, batched), self._state("c", c, x, batched)
-        x = x if batched else x.unsqueeze(0)
-        h_t, c_t = peephole_lstm_step(F.linear(x, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh,
-                                      self.weight_ci, self.weight_cf, self.weight_co)
-        return (h_t, c_t) if batched else (h_t.squeeze(0), c_t.squeeze(0))
+    def step(self, xw_t, h_prev, c_prev):
+        return peephole_lstm_step(xw_t, h_prev, c_prev, self.weight_hh, self.bias_hh,
+                                  self.weight_ci, self.weight_cf, self.weight_co)
 
 
 class ChoGRUCell(GRUCell):

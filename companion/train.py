@@ -194,9 +194,9 @@ def fit(
     ``train`` and ``valid`` are ``(X, y)`` pairs; each batch is moved to the model's device.
     ``batch_size=None`` trains on the whole set at once. With ``valid``, the weights of
     the epoch with the lowest validation loss are restored at the end, and ``patience``
-    (epochs without improvement) may stop training early, and so may ``stop_below``: training
-    ends after the first epoch whose validation loss is below it (the task is solved). ``clip_norm`` clips the global
-    gradient norm. ``seed`` fixes the order of the batches. With ``checkpoint`` (a file
+    (epochs without improvement) may stop training early, and so may ``stop_below``:
+    training ends after the first epoch whose validation loss is below it (the task is
+    solved). ``clip_norm`` clips the global gradient norm. ``seed`` fixes the order of the batches. With ``checkpoint`` (a file
     path) the state is saved after every epoch; ``resume=True`` continues from that file
     when it exists, to the same result as an uninterrupted run. Raises
     ``FloatingPointError`` when a loss becomes NaN or infinite.
