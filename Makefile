@@ -10,7 +10,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: book test install lab clean
+# Other CPU kernels and seeds: every notebook again under nbval, once per "ISA:SEED" pair.
+# A trained model differs between instruction sets and seeds; every claim must hold in all.
+VARIANTS ?= avx2:1 default:2
+
+.PHONY: book test test-variants install lab clean
 
 install: $(STAMP)
 
@@ -29,6 +33,13 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+test-variants: $(STAMP)
+	@set -e; for v in $(VARIANTS); do \
+	  isa=$${v%%:*}; seed=$${v##*:}; \
+	  echo "==> every notebook with ATEN_CPU_CAPABILITY=$$isa RECURRENT_SEED=$$seed"; \
+	  ATEN_CPU_CAPABILITY=$$isa RECURRENT_SEED=$$seed $(BIN)/python -m pytest book; \
+	done
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet jupyterlab

@@ -5,7 +5,8 @@ Every chapter imports it; nothing in it depends on a notebook.
 =================  =========================================================
 module             what it holds
 =================  =========================================================
-``config``         the quick/full switch, device selection, seeding
+``config``         the quick/full switch, device selection, the run's seed, ``setup()``
+``seeds``          ``over_seeds``: an experiment over several seeds, its mean, min and max
 ``cells``          ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their step functions;
                    ``PeepholeLSTMCell``, ``ChoGRUCell`` (variants)
 ``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input;
@@ -30,7 +31,7 @@ module             what it holds
 """
 
 from . import (baselines, bptt, classify, config, data, exercises, masking, metrics, models, plots, progress,
-               seq2seq, tasks, train, translation)
+               seeds, seq2seq, tasks, train, translation)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -38,7 +39,7 @@ from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
     "baselines", "bptt", "classify", "config", "data", "exercises", "masking", "metrics", "models", "plots", "progress",
-    "seq2seq", "tasks", "train", "translation",
+    "seeds", "seq2seq", "tasks", "train", "translation",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU",

@@ -1,4 +1,7 @@
-"""Run-time settings shared by every chapter: quick or full sizes, the device, seeds.
+"""Run-time settings shared by every chapter: quick or full sizes, the device, the seed, threads.
+
+Every chapter starts with one call, :func:`setup`, which seeds every generator with the
+run's seed, sets PyTorch's CPU threads and prints a line saying how the notebook runs.
 
 The one switch
 --------------
@@ -16,6 +19,24 @@ The mode is chosen, in this order, by
 1. the environment variable ``RECURRENT_MODE`` (``quick`` or ``full``), read
    when :func:`mode` is called, so it can be set before starting Jupyter;
 2. otherwise: ``full`` when CUDA is available, ``quick`` when not.
+
+The seed
+--------
+Every chapter seeds through :func:`seed_everything`, whose default is the run's seed,
+:func:`seed`: the environment variable ``RECURRENT_SEED`` (a non-negative integer,
+default 0). A chapter that trains several models for a comparison draws them from
+:func:`seeds` (``RECURRENT_SEED``, ``RECURRENT_SEED + 1``, ...), so a whole notebook
+moves to other seeds when the variable changes::
+
+    RECURRENT_SEED=3 jupyter lab book/
+
+A trained model also depends on the CPU's instruction set: PyTorch picks its kernels
+by it (``ATEN_CPU_CAPABILITY`` = ``default``, ``avx2`` or ``avx512`` overrides the
+choice), and kernels that differ in the last bit lead, after many steps of training,
+to another model. So no claim in the book rests on one run: comparisons are measured
+over several seeds (:func:`companion.seeds.over_seeds`) and asserted with the margin
+the worst seed leaves, and CI runs every notebook under other seeds and instruction
+sets. :func:`describe` prints both.
 """
 
 from __future__ import annotations
@@ -28,6 +49,7 @@ import torch
 
 ENV_VAR = "RECURRENT_MODE"
 MODES = ("quick", "full")
+SEED_VAR = "RECURRENT_SEED"
 
 
 def mode() -> str:
@@ -59,16 +81,64 @@ def device() -> torch.device:
     return torch.device("cpu")
 
 
-def seed_everything(seed: int = 0) -> None:
-    """Seed Python's, NumPy's and PyTorch's (CPU and CUDA) generators."""
+def seed() -> int:
+    """The run's seed: ``RECURRENT_SEED`` (a non-negative integer), 0 when it is unset."""
+    return _seed_from_environment()
+
+
+def _seed_from_environment() -> int:
+    value = os.environ.get(SEED_VAR, "").strip()
+    if value == "":
+        return 0
+    if not value.isdigit():
+        raise ValueError(f"{SEED_VAR} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def seeds(n: int) -> list[int]:
+    """``n`` consecutive seeds starting at the run's seed: ``[seed(), seed() + 1, ...]``."""
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"seeds: n must be a positive integer (how many seeds), got {n!r}")
+    base = _seed_from_environment()
+    return list(range(base, base + n))
+
+
+def seed_everything(seed: int | None = None) -> int:
+    """Seed Python's, NumPy's and PyTorch's (CPU and CUDA) generators; return the seed used.
+
+    ``seed=None`` (the default) uses the run's seed, :func:`seed`.
+    """
+    if seed is None:
+        seed = _seed_from_environment()
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed_everything: seed must be a non-negative integer, got {seed!r}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
+    return seed
+
+
+def cpu_capability() -> str:
+    """The instruction set of PyTorch's CPU kernels in this process: ``DEFAULT``, ``AVX2``, ``AVX512``, ..."""
+    return torch.backends.cpu.get_cpu_capability()
 
 
 def describe() -> str:
-    """One line for the top of a notebook: mode, device, versions."""
+    """One line for the top of a notebook: mode, device, seed, CPU kernels, versions."""
     return (
         f"mode={mode()} (set {ENV_VAR}=quick|full to change)  device={device()}  "
-        f"torch={torch.__version__}"
+        f"seed={seed()} ({SEED_VAR})  cpu kernels={cpu_capability()}  torch={torch.__version__}"
     )
+
+
+def setup(threads: int = 1) -> None:
+    """Start a chapter: seed every generator with the run's seed, use ``threads`` CPU threads, print :func:`describe`.
+
+    One thread is the default: the chapters' models are small, and two threads that wait
+    for each other on a busy two-core machine are slower than one.
+    """
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise ValueError(f"setup: threads must be a positive integer, got {threads!r}")
+    seed_everything()
+    torch.set_num_threads(threads)
+    print(describe())

@@ -90,3 +90,63 @@ def test_describe_names_mode_device_and_torch_version(monkeypatch):
     line = config.describe()
     for part in ("mode=quick", f"device={config.device()}", f"torch={torch.__version__}"):
         assert part in line, f"{part!r} not in {line!r}"
+
+
+# ----------------------------------------------------------------------------
+# The run's seed: RECURRENT_SEED
+
+
+@pytest.mark.parametrize("value,expected", [(None, 0), ("", 0), ("0", 0), ("7", 7), (" 12 ", 12)])
+def test_seed_reads_recurrent_seed_with_default_zero(value, expected, monkeypatch):
+    if value is None:
+        monkeypatch.delenv(config.SEED_VAR, raising=False)
+    else:
+        monkeypatch.setenv(config.SEED_VAR, value)
+    assert config.seed() == expected
+    assert config.seeds(3) == [expected, expected + 1, expected + 2]
+
+
+@pytest.mark.parametrize("value", ["-1", "1.5", "one", "0x10"])
+def test_invalid_recurrent_seed_raises_naming_the_variable_and_value(value, monkeypatch):
+    monkeypatch.setenv(config.SEED_VAR, value)
+    with pytest.raises(ValueError) as info:
+        config.seed()
+    assert config.SEED_VAR in str(info.value) and repr(value) in str(info.value)
+
+
+def test_seed_everything_without_argument_uses_recurrent_seed(monkeypatch):
+    monkeypatch.setenv(config.SEED_VAR, "5")
+    assert config.seed_everything() == 5
+    from_env = draw()
+    config.seed_everything(5)
+    assert draw() == from_env
+    monkeypatch.setenv(config.SEED_VAR, "6")
+    config.seed_everything()
+    assert draw() != from_env, "changing RECURRENT_SEED did not change the draws"
+
+
+@pytest.mark.parametrize("bad", [-1, 1.0, True, "3"])
+def test_seed_everything_rejects_what_is_not_a_non_negative_int(bad):
+    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+        config.seed_everything(bad)
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.0, None])
+def test_seeds_rejects_a_count_that_is_not_a_positive_int(bad):
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        config.seeds(bad)
+
+
+def test_setup_seeds_sets_threads_and_prints_the_configuration(monkeypatch, capsys):
+    monkeypatch.setenv(config.SEED_VAR, "4")
+    monkeypatch.setenv(config.ENV_VAR, "quick")
+    config.setup(threads=1)
+    after_setup = draw()
+    config.seed_everything(4)
+    assert draw() == after_setup
+    assert torch.get_num_threads() == 1
+    line = capsys.readouterr().out
+    for part in ("mode=quick", "seed=4", f"cpu kernels={torch.backends.cpu.get_cpu_capability()}"):
+        assert part in line, f"{part!r} not in {line!r}"
+    with pytest.raises(ValueError, match="threads must be a positive integer"):
+        config.setup(threads=0)
