@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import torch
 
+from .checks import check_instance, check_int, describe
+
 ADDING_BASELINE_MSE = 1.0 / 6.0  # Var(u1 + u2) for u1, u2 ~ U(0, 1): the MSE of always predicting 1
 
 
@@ -24,10 +26,12 @@ def adding_problem(n: int, T: int, *, generator: torch.Generator | None = None, 
     ``y`` is the sum of the two marked numbers. Pass a seeded ``generator`` for
     repeatable data.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"adding_problem: n must be a positive int, got {n!r}")
-    if not isinstance(T, int) or T < 2:
-        raise ValueError(f"adding_problem: T must be an int >= 2, got {T!r}")
+    n = check_int("adding_problem", "n", n)
+    T = check_int("adding_problem", "T", T, minimum=2)
+    if generator is not None:
+        check_instance("adding_problem", "generator", generator, torch.Generator, "a torch.Generator or None")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"adding_problem: expected dtype to be a floating-point torch.dtype, got {describe(dtype)}")
     values = torch.rand(n, T, generator=generator, dtype=dtype)
     half = T // 2
     first = torch.randint(0, half, (n,), generator=generator)
