@@ -82,6 +82,8 @@ def describe(value) -> str:
         return repr(value)
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return f"{value.item()!r} (a numpy {type(value).__name__})"
+    if isinstance(value, torch.dtype):
+        return str(value)
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:37] + "..."
         return f"{shown!r} (a str)"

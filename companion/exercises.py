@@ -37,6 +37,8 @@ class ExerciseError(AssertionError):
 def _as_array(value, what: str) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
+    if isinstance(value, (str, bytes)):  # np.asarray("1", dtype=float) would read it as the number 1
+        raise ExerciseError(f"{what} must be a number, an array or a tensor, got {describe(value)}")
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -397,6 +399,8 @@ def check_lengths_to_mask(function) -> None:
 
     def as_checked(lengths):
         mask = function(lengths)
+        if mask is None:
+            return None  # check_function says that the function returned None
         if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
             what = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
             raise TypeError(f"expected a torch.bool tensor, got {what}; a comparison such as a < b gives one")

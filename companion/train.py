@@ -66,6 +66,8 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, loss_fn=nn.func
     check_instance(who, "model", model, nn.Module, "a torch.nn.Module")
     _check_pair(who, "(X, y)", (X, y), min_dim=1)
     check_callable(who, "loss_fn", loss_fn)
+    check_finite_array(who, "X", X)
+    check_finite_array(who, "y", y)
     return _evaluate(model, X, y, loss_fn, who, "X and y")
 
 
@@ -536,8 +538,14 @@ def fit_stateful(
     X, y = X.to(device), y.to(device)
     checked = []
 
-    def stateful_model(x, h):  # what run_chunks calls: the model, with its first output checked
-        result = model(x, h)
+    def stateful_model(x, h):  # what run_chunks calls: the model, with its first call checked
+        if checked:
+            return model(x, h)
+        try:
+            result = model(x, h)
+        except TypeError as error:
+            raise TypeError(f"{who}: calling model(x, h) failed: {error}; fit_stateful trains a "
+                            "model(x, h) -> (output, h_n), fit a model(x) -> output") from error
         if not checked:
             if not isinstance(result, tuple) or len(result) != 2:
                 raise TypeError(f"{who}: expected model(x, h) to return a pair (output, h_n), got {describe(result)}"
