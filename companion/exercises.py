@@ -38,11 +38,11 @@ def _as_array(value, what: str) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
     if isinstance(value, (str, bytes)):  # np.asarray("1", dtype=float) would read it as the number 1
-        raise ExerciseError(f"{what} must be a number, an array or a tensor, got {describe(value)}")
+        raise ExerciseError(f"{what}: expected a number, an array or a tensor, got {describe(value)}")
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ExerciseError(f"{what} must be a number, an array or a tensor, got {type(value).__name__}") from error
+        raise ExerciseError(f"{what}: expected a number, an array or a tensor, got {describe(value)}") from error
 
 
 def _describe(inputs) -> str:

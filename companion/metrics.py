@@ -161,8 +161,8 @@ def exact_matches(hypotheses, references) -> np.ndarray:
     for i, (h, r) in enumerate(zip(hypotheses, references)):
         same = h == r
         if not isinstance(same, (bool, np.bool_)):
-            raise TypeError(f"{who}: comparing hypothesis {i} with its reference gave {describe(same)}, not True or "
-                            "False; pass strings or token lists (a tensor's .tolist())")
+            raise TypeError(f"{who}: expected True or False from comparing hypothesis {i} with its reference, "
+                            f"got {describe(same)}; pass strings or token lists (a tensor's .tolist())")
         matches.append(bool(same))
     return np.array(matches, dtype=bool)
 

@@ -142,9 +142,9 @@ def _check_prediction(who: str, out, target, loss_fn, what: str, y_all=None) -> 
                             "convert them with .float() (or use a classification loss for class indices)")
         if out.shape != target.shape:
             raise ValueError(
-                f"{who}: the model's output has shape {shape_str(out.shape)} but the targets of {what} have shape "
-                f"{shape_str(target.shape)}; {name} compares them element by element, so they must be equal "
-                "(reshape y, e.g. y.squeeze(-1) or y.unsqueeze(-1))")
+                f"{who}: expected the targets of {what} to have the model's output shape {shape_str(out.shape)} "
+                f"({name} compares them element by element and would broadcast other shapes), got "
+                f"{shape_str(target.shape)}; reshape y, e.g. with y.squeeze(-1) or y.unsqueeze(-1)")
     elif classes and not target.is_floating_point():
         if out.dim() != target.dim() + 1 or out.shape[0] != target.shape[0] or out.shape[2:] != target.shape[1:]:
             raise ValueError(
