@@ -14,7 +14,7 @@ from collections import Counter
 
 import numpy as np
 
-from .checks import as_float_array, check_int, check_sequence, check_strings, describe, is_integer
+from .checks import as_float_array, check_int, check_sequence, check_strings, describe
 
 
 def _pair(name, y_true, y_pred):
@@ -49,8 +49,7 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
     """
     y_true, y_pred = _pair("mase", y_true, y_pred)
     y_train = as_float_array("mase", "y_train", y_train)
-    if not is_integer(m) or m < 1:
-        raise ValueError(f"mase: the season length m must be a positive integer, got {describe(m)}")
+    check_int("mase", "the season length m", m)
     if y_train.ndim != 1:
         raise ValueError(f"mase: expected a 1-D training series y_train, got shape {y_train.shape}")
     if len(y_train) <= m:
@@ -94,6 +93,10 @@ def modified_precision(hypothesis, reference, n: int) -> tuple[int, int]:
     hypothesis = _token_list(who, "hypothesis", hypothesis)
     reference = _token_list(who, "reference", reference)
     check_int(who, "n", n)
+    return _modified_precision(hypothesis, reference, n)
+
+
+def _modified_precision(hypothesis: list, reference: list, n: int) -> tuple[int, int]:
     hyp = Counter(tuple(hypothesis[i : i + n]) for i in range(len(hypothesis) - n + 1))
     ref = Counter(tuple(reference[i : i + n]) for i in range(len(reference) - n + 1))
     return sum(min(count, ref[gram]) for gram, count in hyp.items()), sum(hyp.values())
@@ -130,7 +133,7 @@ def bleu(hypotheses, references, max_order: int = 4) -> float:
         hyp, ref = hypothesis.split(), reference.split()
         hyp_len, ref_len = hyp_len + len(hyp), ref_len + len(ref)
         for n in range(1, max_order + 1):
-            m, t = modified_precision(hyp, ref, n)
+            m, t = _modified_precision(hyp, ref, n)
             matches[n - 1] += m
             totals[n - 1] += t
     if not any(matches):

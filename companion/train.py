@@ -10,6 +10,16 @@ gradient norm when asked, evaluate on a validation set after every epoch and kee
 weights of the best validation epoch (early stopping), can save a checkpoint after
 every epoch and resume from it, and stop with a clear error when the loss stops
 being a finite number.
+
+A checkpoint records the hyperparameters its run was started with; resuming with
+others is refused unless asked for with ``resume="override"`` (see :func:`fit`). It also
+holds the states of every generator the run draws from (batch order, torch's CPU
+generator and, where CUDA is present, the CUDA generators), so a resumed run equals an
+uninterrupted one, and it is flushed to the disk before it replaces the previous one.
+
+Bad arguments are refused before training starts, and the model's first output is
+checked against the targets: equal shapes for an element-wise loss such as
+``mse_loss`` (never a silent broadcast), class indices in ``[0, C)`` for ``cross_entropy``.
 """
 
 from __future__ import annotations
@@ -392,13 +402,18 @@ def _train(model, run_epoch, *, who, hyperparameters, epochs, lr, valid, loss_fn
     return history
 
 
-_CHECKPOINT_DOC = """With ``checkpoint`` (a file path) the state is saved after every epoch (model,
-    optimizer, history, the generators' states and the hyperparameters of this call);
-    ``resume=True`` continues from that file when it exists, to the same result as an
-    uninterrupted run. Resuming refuses, with a ValueError that lists them, hyperparameters
-    other than the checkpoint's (learning rate, batch size, clip norm, ...; ``epochs`` may
-    grow, to train further); ``resume="override"`` continues the checkpoint's run with this
-    call's values instead (the optimizer takes this call's ``lr``) and records them."""
+_CHECKPOINT_DOC = """With ``checkpoint`` (a file path) the state is saved after every epoch: model,
+    optimizer, history, the generators' states (CUDA's too where CUDA is present) and the
+    hyperparameters of this call (``lr``, ``batch_size`` or ``chunk_length``, ``clip_norm``,
+    ``patience``, ``seed``, the loss's name, the shapes of the data, ``epochs``, ...).
+    ``resume=True`` continues from that file when it exists (and starts afresh when it
+    does not), to the same result as an uninterrupted run. Resuming refuses, with a
+    ValueError that lists them, hyperparameters other than the checkpoint's, except
+    ``epochs``, which may grow, to train further (never shrink below the epochs already
+    trained). ``resume="override"`` continues the checkpoint's run with this call's values
+    instead (the optimizer takes this call's ``lr``; the checkpoint's weights, Adam moments,
+    history and generator states are kept) and records them for the next resume. A run that
+    stopped early stays stopped."""
 
 
 # ----------------------------------------------------------------------------

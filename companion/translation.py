@@ -197,6 +197,8 @@ def _id_row(who: str, row: int, s) -> torch.Tensor:
             raise TypeError(f"{who}: expected sequence {row} to be a 1-D list of integer ids, got {describe(s)}")
         return torch.as_tensor(s, dtype=torch.long).cpu()
     items = check_sequence(who, f"sequence {row}", s, expected="a list of integer ids")
+    if all(type(i) is int for i in items):  # the common case, fast
+        return torch.tensor(items, dtype=torch.long)
     items = [_scalar_id(i) for i in items]
     for position, i in enumerate(items):
         if not is_integer(i):
