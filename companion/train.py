@@ -291,14 +291,17 @@ def load_checkpoint(path, model: nn.Module, optimizer: torch.optim.Optimizer | N
 # The loop shared by fit and fit_stateful
 
 
-def _update(model, optimizer, loss, clip_norm, who: str, epoch: int, where: str = "") -> None:
+def _update(model, optimizer, loss, clip_norm, who: str, epoch: int, where: str = "", batch=()) -> None:
     """Backpropagate ``loss``, clip the global gradient norm, take one optimizer step;
-    refuse a loss that is NaN or infinite, saying where it happened."""
+    refuse a loss that is NaN or infinite, saying where it happened and, when the batch's
+    data hold NaN or infinite values, that the data are the cause."""
     if not torch.isfinite(loss):
-        raise FloatingPointError(
-            f"{who}: the training loss became {loss.item()} at epoch {epoch}{where}; "
-            "lower the learning rate or set clip_norm"
-        )
+        cause = "lower the learning rate or set clip_norm"
+        for name, tensor in batch:
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                cause = f"the batch's {name} holds NaN or infinite values: clean the data"
+                break
+        raise FloatingPointError(f"{who}: the training loss became {loss.item()} at epoch {epoch}{where}; {cause}")
     loss.backward()
     if clip_norm is not None:
         nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
@@ -322,7 +325,8 @@ def _restore_random_state(state: dict, generator: torch.Generator) -> None:
 
 
 def _cuda_rng_states():
-    return torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    """The CUDA generators' states where CUDA is in use (a CPU-only run on a GPU machine never starts CUDA)."""
+    return torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
 
 
 def _check_resumable(who: str, checkpoint, saved: dict | None, wanted: dict, resume, finished: int) -> None:
@@ -480,7 +484,7 @@ def fit(
                 _check_prediction(who, out, yb, loss_fn, "train", y_all=y)
                 checked.append(True)
             loss = loss_fn(out, yb)
-            _update(model, optimizer, loss, clip_norm, who, epoch)
+            _update(model, optimizer, loss, clip_norm, who, epoch, batch=(("X", xb), ("y", yb)))
             total, count = total + loss.item() * xb.shape[0], count + xb.shape[0]
         return total / count
 
@@ -576,7 +580,8 @@ def fit_stateful(
                 _check_prediction(who, output, y[:, start:stop], loss_fn, f"train (steps {start}..{stop - 1})", y_all=y)
                 checked.append(True)
             loss = loss_fn(output, y[:, start:stop])
-            _update(model, optimizer, loss, clip_norm, who, epoch, f" in the chunk of steps {start}..{stop - 1}")
+            _update(model, optimizer, loss, clip_norm, who, epoch, f" in the chunk of steps {start}..{stop - 1}",
+                    batch=(("X", X[:, start:stop]), ("y", y[:, start:stop])))
             total += loss.item() * (stop - start)
         return total / X.shape[1]
 

@@ -241,6 +241,12 @@ class Batch:
                 f"{tuple(self.tgt_out.shape)}")
 
     def to(self, device) -> "Batch":
+        """The batch on ``device`` (a ``torch.device`` or a string such as ``"cuda"``)."""
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError) as error:
+            raise ValueError(f"Batch.to: expected a device such as 'cpu' or 'cuda', got {describe(device)} "
+                             f"({error})") from None
         return Batch(*(t.to(device) for t in (self.src, self.src_lengths, self.tgt_in, self.tgt_out)))
 
     def __len__(self) -> int:

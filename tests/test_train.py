@@ -322,6 +322,7 @@ def test_cuda_random_states_are_saved_and_restored_where_cuda_is_present(tmp_pat
     fake_state = torch.randint(0, 256, (16,), dtype=torch.uint8)
     restored = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [fake_state.clone()])
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: restored.append(states))
