@@ -115,13 +115,12 @@ def _loss_name(loss_fn) -> str:
     return getattr(loss_fn, "__qualname__", None) or getattr(loss_fn, "__name__", None) or type(loss_fn).__name__
 
 
-def _check_pair(who: str, name: str, pair, *, min_dim: int, X=None, y=None):
+def _check_pair(who: str, name: str, pair, *, min_dim: int):
     """``pair`` is ``(X, y)``: two tensors with the same number of examples (at least one)."""
-    if X is None:
-        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
-            raise TypeError(f"{who}: expected {name} to be a pair (X, y) of tensors, got {describe(pair)}"
-                            + (f" of {len(pair)} items" if isinstance(pair, (tuple, list)) else ""))
-        X, y = pair
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(f"{who}: expected {name} to be a pair (X, y) of tensors, got {describe(pair)}"
+                        + (f" of {len(pair)} items" if isinstance(pair, (tuple, list)) else ""))
+    X, y = pair
     prefix = name[:-len("(X, y)")].strip() if name.endswith("(X, y)") and name != "(X, y)" else ""
     x_name, y_name = (f"{prefix}'s X", f"{prefix}'s y") if prefix else ("X", "y")
     check_tensor(who, x_name, X)

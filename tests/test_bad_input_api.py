@@ -70,11 +70,6 @@ def save(epoch=0, history=None, path="unused.pt"):
                           history=train.History() if history is None else history)
 
 
-def plain_state_dict(tmp):
-    torch.save(model().state_dict(), tmp)
-    return train.load_checkpoint(tmp, model())
-
-
 def returns_none(**_):
     return None
 
