@@ -279,9 +279,17 @@ def load_checkpoint(path, model: nn.Module, optimizer: torch.optim.Optimizer | N
             state[key] = state[key].cpu()
     if state.get("cuda_rng") is not None:
         state["cuda_rng"] = [s.cpu() for s in state["cuda_rng"]]
-    model.load_state_dict(state["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as error:
+        raise ValueError(f"{who}: the checkpoint {os.fspath(path)} holds the weights of another model: "
+                         f"{error}") from error
     if optimizer is not None:
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            optimizer.load_state_dict(state["optimizer"])
+        except ValueError as error:
+            raise ValueError(f"{who}: the checkpoint {os.fspath(path)}'s optimizer state does not fit this "
+                             f"optimizer: {error}") from error
     state["history"] = History(**state["history"])
     return state
 

@@ -72,7 +72,7 @@ def _check_split(who: str, low, high, sizes, seed, minimum_size: int):
         raise ValueError(f"{who}: sizes must be three sizes (train, valid, test), got {describe(sizes)}"
                          + (f" of {len(sizes)}" if isinstance(sizes, (tuple, list)) else ""))
     sizes = tuple(check_int(who, f"sizes[{i}]", size, minimum=minimum_size) for i, size in enumerate(sizes))
-    check_int(who, "seed", seed, minimum=0)
+    check_int(who, "seed", seed, minimum=0, optional=True)  # None: fresh numbers, as numpy's default_rng(None)
     return low, high, sizes
 
 

@@ -70,6 +70,12 @@ def save(epoch=0, history=None, path="unused.pt"):
                           history=train.History() if history is None else history)
 
 
+def checkpoint_of(m, path="ckpt.pt"):
+    """A checkpoint of ``m`` in the current directory (the test's tmp_path)."""
+    train.save_checkpoint(path, model=m, optimizer=torch.optim.Adam(m.parameters()), epoch=0, history=train.History())
+    return path
+
+
 def returns_none(**_):
     return None
 
@@ -157,6 +163,8 @@ CASES = [
          ["X", "torch.Tensor"], "list"),
     case("evaluate-lengths-differ", "evaluate", lambda: train.evaluate(model(), data()[0], data()[1][:2]), ValueError,
          ["same number of examples"], "8 and 2"),
+    case("load-another-model", "load_checkpoint", lambda: train.load_checkpoint(checkpoint_of(model()), Forecaster(1, 5)),
+         ValueError, ["holds the weights of another model", "size mismatch"], ""),
     case("model-device-str", "model_device", lambda: train.model_device("cpu"), TypeError, ["torch.nn.Module"], "'cpu'"),
     case("save-negative-epoch", "save_checkpoint", lambda: save(epoch=-1), ValueError, ["epoch", "non-negative"], "-1"),
     case("save-history-dict", "save_checkpoint", lambda: save(history={}), TypeError, ["history", "History"], "dict"),
@@ -287,7 +295,7 @@ CASES = [
 @pytest.mark.parametrize("who,make,exc,expected,got", CASES)
 def test_bad_input_raises_with_a_message_naming_expected_and_actual(who, make, exc, expected, got, tmp_path,
                                                                    monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the checkpoint cases write nothing, but if they did, it would land here
+    monkeypatch.chdir(tmp_path)  # where the checkpoint cases write their files
     with pytest.raises(Exception) as info:
         make()
     message = str(info.value)
