@@ -306,3 +306,27 @@ def test_final_states_checker_accepts_the_solution_and_rejects_reading_the_first
 
     with pytest.raises(ExerciseError, match=r"final_states: wrong value; largest difference"):
         check_final_states(first_layer, trials=40)
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "StepRegressor", "SequenceClassifier"])
+def test_models_with_torch_nn_layers_are_the_same_models(name):
+    """use_torch_nn=True only swaps the layer: the state_dict moves both ways and the outputs agree."""
+    gen = generator(26)
+    torch.manual_seed(26)
+    x, lengths = randn(gen, 3, 6, 2), torch.tensor([6, 2, 4])
+    if name == "Forecaster":
+        build, call = (lambda t: Forecaster(2, 4, cell="lstm", bidirectional=True, use_torch_nn=t)), (lambda m: m(x))
+    elif name == "StepRegressor":
+        build, call = (lambda t: StepRegressor("gru", 2, 4, bidirectional=True, use_torch_nn=t)), (lambda m: m(x, lengths))
+    else:
+        build, call = (lambda t: SequenceClassifier("lstm", 2, 4, 5, num_layers=2, bidirectional=True,
+                                                    use_torch_nn=t)), (lambda m: m(x, lengths))
+    ours, fast = build(False).double().eval(), build(True).double().eval()
+    assert isinstance(fast.recurrent, nn.RNNBase) and not isinstance(ours.recurrent, nn.RNNBase)
+    fast.load_state_dict(ours.state_dict())
+    assert torch.allclose(call(ours), call(fast), atol=1e-10, rtol=0)
+    with pytest.raises(ValueError, match="torch.nn has no 'cho_gru' layer"):
+        build_cho = {"Forecaster": lambda: Forecaster(2, 4, cell="cho_gru", use_torch_nn=True),
+                     "StepRegressor": lambda: StepRegressor("cho_gru", 2, 4, use_torch_nn=True),
+                     "SequenceClassifier": lambda: SequenceClassifier("cho_gru", 2, 4, 5, use_torch_nn=True)}[name]
+        build_cho()
