@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from . import config
 from .bptt import chunk_lengths, run_chunks
 from .checks import (check_bool, check_callable, check_finite_array, check_instance, check_int, check_real,
                      check_tensor, describe, shape_str)
@@ -184,7 +185,7 @@ def _check_training_arguments(who, model, *, epochs, lr, loss_fn, clip_norm, pat
         "lr": check_real(who, "lr", lr, above=0),
         "clip_norm": check_real(who, "clip_norm", clip_norm, above=0, optional=True),
         "patience": check_int(who, "patience", patience, minimum=0, optional=True),
-        "seed": check_int(who, "seed", seed, minimum=None),
+        "seed": config.seed() if seed is None else check_int(who, "seed", seed, minimum=0),
         "stop_below": check_real(who, "stop_below", stop_below, optional=True),
     }
     check_callable(who, "loss_fn", loss_fn)
@@ -442,7 +443,7 @@ def fit(
     loss_fn=nn.functional.mse_loss,
     clip_norm: float | None = None,
     patience: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     progress: bool = True,
     checkpoint: str | os.PathLike | None = None,
     resume: bool | str = False,
@@ -456,7 +457,7 @@ def fit(
     (epochs without improvement) may stop training early, and so may ``stop_below``:
     training ends after the first epoch whose validation loss is below it (the task is
     solved); both need ``valid``. ``clip_norm`` clips the global gradient norm. ``seed``
-    fixes the order of the batches. Raises ``FloatingPointError`` when a loss becomes NaN
+    fixes the order of the batches (default: the run's seed, :func:`companion.config.seed`). Raises ``FloatingPointError`` when a loss becomes NaN
     or infinite.
 
     The model's output must fit ``y`` as ``loss_fn`` reads it: for an element-wise loss
@@ -499,7 +500,7 @@ def fit(
                        "train_shapes": [list(X.shape), list(y.shape)],
                        "valid_shapes": None if valid is None else [list(valid[0].shape), list(valid[1].shape)]}
     return _train(model, run_epoch, who=who, hyperparameters=hyperparameters, epochs=epochs, lr=lr, valid=valid,
-                  loss_fn=loss_fn, patience=patience, seed=seed, progress=progress, checkpoint=checkpoint,
+                  loss_fn=loss_fn, patience=patience, seed=n["seed"], progress=progress, checkpoint=checkpoint,
                   resume=resume, stop_below=stop_below)
 
 
@@ -519,7 +520,7 @@ def fit_stateful(
     loss_fn=nn.functional.mse_loss,
     clip_norm: float | None = None,
     patience: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     progress: bool = True,
     checkpoint: str | os.PathLike | None = None,
     resume: bool | str = False,
@@ -597,7 +598,7 @@ def fit_stateful(
                        "loss_fn": _loss_name(loss_fn), "train_shapes": [list(X.shape), list(y.shape)],
                        "valid_shapes": None if valid is None else [list(valid[0].shape), list(valid[1].shape)]}
     return _train(model, run_epoch, who=who, hyperparameters=hyperparameters, epochs=epochs, lr=lr, valid=valid,
-                  loss_fn=loss_fn, patience=patience, seed=seed, progress=progress, checkpoint=checkpoint,
+                  loss_fn=loss_fn, patience=patience, seed=n["seed"], progress=progress, checkpoint=checkpoint,
                   resume=resume)
 
 

@@ -347,3 +347,23 @@ def test_resumed_fit_on_cuda_equals_uninterrupted_fit(tmp_path):
     state = train.load_checkpoint(tmp_path / "ckpt.pt", resumed)
     assert state["torch_rng"].device.type == "cpu" and state["generator"].device.type == "cpu"
     assert state["cuda_rng"] and all(s.device.type == "cpu" for s in state["cuda_rng"])
+
+
+def test_fit_orders_batches_by_the_run_seed_unless_given(monkeypatch):
+    """seed=None follows RECURRENT_SEED: the same run seed gives the same model, another seed another."""
+    X, y = torch.randn(40, 3), torch.randn(40, 1)
+
+    def trained(run_seed, seed=None):
+        monkeypatch.setenv("RECURRENT_SEED", str(run_seed))
+        torch.manual_seed(123)  # the same initial weights every time
+        model = torch.nn.Linear(3, 1)
+        history = train.fit(model, (X, y), epochs=2, batch_size=8, seed=seed, progress=False)
+        return model.weight.detach().clone(), history.train_loss
+
+    w3, _ = trained(3)
+    w3_again, _ = trained(3)
+    w4, _ = trained(4)
+    w_explicit, _ = trained(4, seed=3)
+    assert torch.equal(w3, w3_again)
+    assert not torch.equal(w3, w4), "RECURRENT_SEED did not change the batch order"
+    assert torch.equal(w3, w_explicit), "an explicit seed did not override the run's seed"
