@@ -282,7 +282,7 @@ class RNNCell(_Cell):
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity}"  # torch.nn's form
 
     def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
         batched = self._check_input(x)
