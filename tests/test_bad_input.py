@@ -11,6 +11,8 @@ has a check of its own (so code and tests written against torch.nn keep working)
 """
 
 import re
+import types
+import warnings
 
 import numpy as np
 import pytest
@@ -164,3 +166,51 @@ def test_bad_input_raises_with_a_message_naming_expected_and_actual(who, make, e
     if got is not None:  # None: nothing came that could be named (an option out of scope)
         assert re.search(r"\bgot\b.*" + re.escape(got), message), f"message does not say it got {got!r}: {message}"
 
+
+
+# -- the same bad input on torch.nn -------------------------------------------------------
+
+TORCH_NAMES = ("RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell")
+
+
+def on_torch_nn(make):
+    """``make`` with torch.nn's modules in place of companion's (the helpers rnn2, lstm, gru_bf too)."""
+    namespace = dict(make.__globals__)
+    namespace.update({name: getattr(torch.nn, name) for name in TORCH_NAMES})
+    for helper in ("rnn2", "lstm", "gru_bf"):
+        namespace[helper] = types.FunctionType(namespace[helper].__code__, namespace)
+    return types.FunctionType(make.__code__, namespace, make.__name__, make.__defaults__, make.__closure__)
+
+
+# Where companion's exception type differs from torch.nn's, and why (torch.nn's error is incidental:
+# an attribute or index error inside forward, or a kernel's error, or torch.nn accepts the input).
+DIFFERS_FROM_TORCH = {
+    "layer-list-input": "torch.nn: AttributeError ('list' object has no attribute 'dim')",
+    "layer-numpy-input": "torch.nn: AttributeError (ndarray has no attribute 'dim')",
+    "cell-list-input": "torch.nn: AttributeError",
+    "layer-hx-not-tensor": "torch.nn: AttributeError",
+    "rnn-hx-tuple": "torch.nn: AttributeError ('tuple' object has no attribute 'dim')",
+    "lstm-hx-tensor": "torch.nn: IndexError (indexes the tensor as if it were a pair)",
+    "lstm-c0-not-tensor": "torch.nn: AttributeError",
+    "cell-input-size-negative": "torch.nn: RuntimeError from torch.empty (negative dimension)",
+    "cell-nonlinearity": "torch.nn accepts any string and fails at the first step",
+    "lstm-proj-size-positive": "torch.nn implements projections; companion does not",
+    "layer-hidden-size-bool": "torch.nn's GRU takes True as hidden_size 1 (a bool is an int); companion refuses it",
+}
+
+
+@pytest.mark.parametrize("who,make,exc,expected,got", CASES)
+def test_bad_input_raises_the_exception_type_torch_nn_raises(who, make, exc, expected, got, request):
+    case_id = request.node.callspec.id
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            on_torch_nn(make)()
+    except Exception as e:  # noqa: BLE001 -- recording what torch.nn raises
+        torch_type = type(e)
+    else:
+        torch_type = None
+    if case_id in DIFFERS_FROM_TORCH:
+        assert torch_type is not exc, f"torch.nn now raises {exc.__name__} too; drop {case_id!r} from DIFFERS_FROM_TORCH"
+        return
+    assert torch_type is exc, f"companion raises {exc.__name__}, torch.nn {getattr(torch_type, '__name__', 'nothing')}"
