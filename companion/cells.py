@@ -7,9 +7,11 @@ One cell computes one time step. Each has two parts:
   input's contribution already multiplied in, because a layer computes that
   product for all time steps at once (one big matrix product instead of T
   small ones) and only the recurrent part has to wait for the previous step;
-* a module (``RNNCell``, ``LSTMCell``, ``GRUCell``) with the parameter names,
-  shapes, gate order and initialisation of its ``torch.nn`` namesake, so a
-  ``state_dict`` moves between the two in both directions.
+* a module (``RNNCell``, ``LSTMCell``, ``GRUCell``) with the constructor
+  arguments (``device=``, ``dtype=`` too), parameter names, shapes, gate order,
+  initialisation and exception types of its ``torch.nn`` namesake, so a
+  ``state_dict`` moves between the two in both directions. Sizes may be 0 and
+  batches empty, as in torch.nn.
 
 Notation (the book's notation table): ``x_t`` input (B, I), ``h_t`` hidden state
 (B, H), ``c_t`` cell state (B, H). ``weight_ih`` is the book's ``W_xh`` and

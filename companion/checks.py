@@ -2,6 +2,9 @@
 
 Each check raises with a message that names what was expected and what came,
 in the style of ``torch.nn``: ``RNN: expected input of shape (T, B, 3), got (4, 8)``.
+The cells' and layers' checks raise the exception type torch.nn raises for the same
+mistake and, where torch.nn has a message of its own, end with torch.nn's words, so
+code that catches torch.nn's errors (or matches their text) works unchanged.
 """
 
 from __future__ import annotations

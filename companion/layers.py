@@ -1,12 +1,21 @@
 """Recurrent layers: a cell applied along time, stacked, optionally in both directions.
 
-``RNN``, ``LSTM`` and ``GRU`` take the constructor arguments, parameter names
+``RNN``, ``LSTM`` and ``GRU`` take the constructor arguments (the factory
+keywords ``device=`` and ``dtype=`` included), parameter names
 (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...), input and state shapes and
 return values of their ``torch.nn`` namesakes, so a ``state_dict`` moves both
-ways and the outputs agree. Inputs:
+ways and the outputs agree; they also have ``all_weights`` and
+``flatten_parameters()`` (a no-op). Bad input raises torch.nn's exception type
+(``RuntimeError`` for a wrong feature size or state, ``ValueError`` for a wrong
+rank or dtype, ``TypeError`` for an argument of the wrong type) with a message
+that names what was expected and what came, then says it in torch.nn's words.
+PyTorch's own tests of these modules, ported, run on both
+(``tests/test_torch_port_*.py``). Out of scope: ``LSTM(proj_size > 0)``. Inputs:
 
 * a tensor (T, B, I), or (B, T, I) with ``batch_first=True``, or an unbatched (T, I);
 * a ``torch.nn.utils.rnn.PackedSequence`` of variable-length sequences.
+
+B may be 0 (empty outputs, as in torch.nn); T may not (``RuntimeError``).
 
 The initial state ``hx`` is (L·D, B, H) — L layers, D = 2 if bidirectional else
 1, index ``layer * D + direction`` — or ``(h0, c0)`` for the LSTM; zeros when
