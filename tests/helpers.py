@@ -360,19 +360,6 @@ def samples_of(kind: str) -> list[Sample]:
 
 KINDS = ("RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell")
 
-PROJ_SKIP = "LSTM proj_size > 0 (projections, Sak et al. 2014) is out of companion's stated scope"
-
-
-def sample_params(kinds=KINDS):
-    """pytest params ``(kind, sample)``: every sample of every module, LSTM projections marked skipped."""
-    params = []
-    for kind in kinds:
-        for s in samples_of(kind):
-            marks = [pytest.mark.skip(reason=PROJ_SKIP)] if s.ctor_kwargs.get("proj_size", 0) > 0 else []
-            params.append(pytest.param(s, id=s.id, marks=marks))
-    return params
-
-
 # -- common_modules' no-batch-dim reference functions -------------------------------
 
 

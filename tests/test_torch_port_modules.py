@@ -26,8 +26,8 @@ import companion
 from helpers import (  # noqa: F401  (nn_impl and seeded are fixtures)
     IMPLS,
     KINDS,
-    PROJ_SKIP,
     assert_equal,
+    layer_samples,
     leaves,
     make,
     nn_impl,
@@ -40,8 +40,9 @@ CELL_KINDS = ("RNNCell", "GRUCell", "LSTMCell")
 
 
 def active(kind):
-    """The samples of ``kind`` in companion's scope (LSTM samples with proj_size > 0 are left out:
-    PROJ_SKIP; ``test_projection_samples_are_out_of_scope`` shows companion refuses them)."""
+    """The samples of ``kind`` in companion's scope: LSTM samples with proj_size > 0 (projections,
+    out of companion's stated scope) are left out; ``test_projection_samples_are_out_of_scope``
+    runs them on torch.nn and shows that companion refuses them."""
     return [s for s in samples_of(kind) if s.ctor_kwargs.get("proj_size", 0) == 0]
 
 
@@ -82,7 +83,7 @@ def test_forward(nn_impl, kind):
 @pytest.mark.parametrize("kind", ["LSTM"])
 def test_projection_samples_are_out_of_scope(nn_impl, kind):
     """common_modules' LSTM samples with proj_size=2: torch.nn runs them (test_forward's check);
-    companion refuses them with NotImplementedError naming the option (PROJ_SKIP)."""
+    companion refuses them with NotImplementedError naming the option (out of its scope)."""
     projected = [s for s in samples_of(kind) if s.ctor_kwargs.get("proj_size", 0) > 0]
     assert len(projected) == 16
     for sample in projected:
@@ -93,6 +94,29 @@ def test_projection_samples_are_out_of_scope(nn_impl, kind):
         m = built(sample, nn_impl)
         args = sample.forward(torch.float64, "cpu", False)
         assert_equal(m(*args), reference_output(sample, m, args), sample.id)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "GRU"])
+def test_packed_sequence_samples(kind):
+    """common_modules' ``with_packed_sequence=True`` samples (RNN and GRU; torch's tests pass no
+    reference for them): companion, loaded with torch.nn's weights, gives torch.nn's PackedSequence
+    (data, batch_sizes and indices) and the same gradient of the packed data, float64."""
+    samples = [s for s in layer_samples(kind, with_packed_sequence=True) if "packed" in s.desc]
+    assert len(samples) == (32 if kind == "RNN" else 16)
+    for sample in samples:
+        ref = built(sample, torch.nn)
+        ours = built(sample, companion)
+        ours.load_state_dict(ref.state_dict())
+        (seq,) = sample.forward(torch.float64, "cpu", True)
+        seq_ours = type(seq)(seq.data.detach().clone().requires_grad_(), seq.batch_sizes, seq.sorted_indices,
+                             seq.unsorted_indices)
+        out_ref, h_ref = ref(seq)
+        out_ours, h_ours = ours(seq_ours)
+        assert torch.equal(out_ours.batch_sizes, out_ref.batch_sizes), sample.id
+        assert_equal((out_ours.data, h_ours), (out_ref.data, h_ref), sample.id, atol=1e-12, rtol=0)
+        (out_ref.data.sin().sum() + h_ref.sum()).backward()
+        (out_ours.data.sin().sum() + h_ours.sum()).backward()
+        assert_equal(seq_ours.data.grad, seq.data.grad, f"{sample.id}: gradient", atol=1e-12, rtol=0)
 
 
 # -- test_factory_kwargs, test_device_ctx_init, test_to, test_to_empty --------------

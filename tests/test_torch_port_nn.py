@@ -594,7 +594,9 @@ VARIABLE_SEQUENCE_CASES = [  # enforce_sorted, lengths (PyTorch's)
 @pytest.mark.parametrize("enforce_sorted,lengths", VARIABLE_SEQUENCE_CASES)
 def test_variable_sequence(nn_impl, device, dtype, enforce_sorted, lengths):
     """PyTorch's _test_variable_sequence for proj_size=0 (proj_size=2: PROJ): a packed batch of
-    sequences gives each sequence's own output, state and gradients. Tolerances: dtype2prec."""
+    sequences gives each sequence's own output, state and gradients. Tolerances: PyTorch's
+    (dtype2prec_DONTUSE, 1e-5 for float32 and float64; 2e-4 for float32 parameter gradients).
+    PyTorch runs float32 on CPU and half/float/double on CUDA; here float32 and float64 on both."""
     prec = {torch.float32: 1e-5, torch.float64: 1e-5}[dtype]
 
     def pad(var, length):
@@ -642,8 +644,9 @@ def test_variable_sequence(nn_impl, device, dtype, enforce_sorted, lengths):
         x_leaf.grad.zero_()
         unpacked.sum().backward()
         torch.testing.assert_close(x_leaf.grad, grad_x, atol=prec, rtol=0)
+        param_prec = 2e-4 if dtype == torch.float32 else prec  # PyTorch's: float32 parameter grads to 2e-4
         for p1, p2 in zip(lstm.parameters(), lstm2.parameters(), strict=True):
-            torch.testing.assert_close(p1.grad, p2.grad, atol=prec, rtol=0)
+            torch.testing.assert_close(p1.grad, p2.grad, atol=param_prec, rtol=0)
 
     for use_default_hiddens in (True, False):
         check_lengths(lengths, enforce_sorted, use_default_hiddens)
