@@ -2,10 +2,16 @@
 
 Each check raises with a message that names what was expected and what came,
 in the style of ``torch.nn``: ``RNN: expected input of shape (T, B, 3), got (4, 8)``.
+The cells' and layers' checks raise the exception type torch.nn raises for the same
+mistake and, where torch.nn has a message of its own, end with torch.nn's words, so
+code that catches torch.nn's errors (or matches their text) works unchanged.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 
 
@@ -18,6 +24,29 @@ def check_positive_int(who: str, name: str, value) -> None:
     """A size argument of a constructor: an ``int`` (not a ``bool``) of at least 1."""
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
+
+
+def check_size(who: str, name: str, value, minimum: int = 1) -> None:
+    """A size argument of a constructor, checked as ``torch.nn`` checks it, in its words.
+
+    Not an ``int`` (a ``float``, a ``str``, a ``bool``): ``TypeError`` "``name`` should be of type
+    int, got: float". Below ``minimum``: ``ValueError`` "``name`` must be greater than zero" (for
+    ``minimum=1``, the layers' sizes) or "must be non-negative" (``minimum=0``: a cell's sizes,
+    where torch.nn allows 0).
+    """
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{who}: {name} should be of type int, got: {type(value).__name__} ({value!r})")
+    if value < minimum:
+        rule = "must be greater than zero" if minimum == 1 else f"must be at least {minimum}"
+        raise ValueError(f"{who}: {name} {rule}, got {value!r}")
+
+
+def check_bool(who: str, name: str, value) -> bool:
+    """A flag: exactly ``True`` or ``False``, not 0, 1 or a string (``TypeError`` in torch.nn's words)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{who}: {name} should be of type bool, got: {type(value).__name__} ({value!r}); "
+                        f"expected True or False")
+    return value
 
 
 def check_tensor(who: str, name: str, value) -> None:
@@ -33,32 +62,55 @@ def check_floating(who: str, name: str, value: torch.Tensor) -> None:
         )
 
 
-def check_matches_parameters(who: str, name: str, value: torch.Tensor, weight: torch.Tensor) -> None:
-    """The tensor must share the module's dtype and device."""
+def check_matches_parameters(who: str, name: str, value: torch.Tensor, weight: torch.Tensor,
+                             dtype_error: type = RuntimeError) -> None:
+    """The tensor must share the module's dtype and device.
+
+    Exception types are torch.nn's: a dtype that differs raises ``dtype_error`` (``ValueError`` in a
+    layer, ``RuntimeError`` in a cell), a device that differs ``RuntimeError``. The message names
+    what was expected and what came, then says it in torch.nn's words.
+    """
     if value.dtype != weight.dtype:
-        raise TypeError(
-            f"{who}: expected {name} of dtype {weight.dtype} (the parameters' dtype), got {value.dtype}; "
-            f"convert the module with .to({value.dtype}) or the {name} with .to({weight.dtype})"
+        if not value.is_floating_point():
+            raise dtype_error(
+                f"{who}: expected {name} to be a floating-point tensor of dtype {weight.dtype} (the parameters' "
+                f"dtype), got {value.dtype}; convert it with {name}.to({weight.dtype}). RNN input dtype "
+                f"({value.dtype}) does not match weight dtype ({weight.dtype})"
+            )
+        raise dtype_error(
+            f"{who}: expected {name} of dtype {weight.dtype} (the parameters' dtype), got {value.dtype}. "
+            f"RNN input dtype ({value.dtype}) does not match weight dtype ({weight.dtype}). "
+            f"Convert input: input.to({weight.dtype}), or convert model: model.to({value.dtype})"
         )
     if value.device != weight.device:
-        raise ValueError(
-            f"{who}: expected {name} on device {weight.device} (where the parameters are), "
-            f"got {value.device}; move it with .to({str(weight.device)!r})"
+        raise RuntimeError(
+            f"{who}: expected {name} on device {weight.device} (where the parameters are), got {value.device}; "
+            f"move it with .to({str(weight.device)!r}). Input and parameter tensors are not at the same device, "
+            f"found input tensor at {value.device} and parameter tensor at {weight.device}"
         )
 
 
-def check_state(who: str, name: str, value, expected_shape: tuple, meaning: str, like: torch.Tensor) -> None:
-    """A hidden or cell state: a tensor of exactly ``expected_shape``, with ``like``'s dtype and device."""
+def check_state(who: str, name: str, value, expected_shape: tuple, meaning: str, like: torch.Tensor,
+                torch_words: str = "") -> None:
+    """A hidden or cell state: a tensor of exactly ``expected_shape``, with ``like``'s dtype and device.
+
+    ``RuntimeError`` for a shape, dtype or device that differs, as in torch.nn; ``torch_words``,
+    torch.nn's own message for a wrong shape, is appended to companion's.
+    """
     check_tensor(who, name, value)
     if tuple(value.shape) != tuple(expected_shape):
-        raise ValueError(
+        raise RuntimeError(
             f"{who}: expected {name} of shape {shape_str(expected_shape)} {meaning}, "
-            f"got {shape_str(value.shape)}"
+            f"got {shape_str(value.shape)}" + (f". {torch_words}" if torch_words else "")
         )
     if value.dtype != like.dtype:
-        raise TypeError(f"{who}: expected {name} of dtype {like.dtype} (the input's dtype), got {value.dtype}")
+        raise RuntimeError(f"{who}: expected {name} of dtype {like.dtype} (the input's dtype), got {value.dtype}")
     if value.device != like.device:
-        raise ValueError(f"{who}: expected {name} on device {like.device} (the input's device), got {value.device}")
+        raise RuntimeError(
+            f"{who}: expected {name} on device {like.device} (the input's device), got {value.device}. "
+            f"Input and hidden tensors are not at the same device, found input tensor at {like.device} "
+            f"and hidden tensor at {value.device}"
+        )
 
 
 # ----------------------------------------------------------------------------
@@ -70,10 +122,6 @@ def check_state(who: str, name: str, value, expected_shape: tuple, meaning: str,
 # Python number where that applies. An integer argument that is not an integer in range
 # raises ValueError, as ``check_positive_int`` does; an argument of the wrong kind of
 # object (a string for a list, a list for a tensor, a number for a function) raises TypeError.
-
-import math  # noqa: E402  (this section's imports stay with it)
-
-import numpy as np  # noqa: E402
 
 
 def describe(value) -> str:
@@ -139,13 +187,6 @@ def check_real(who: str, name: str, value, *, minimum: float | None = None, abov
         what = "positive" if above == 0 else f"> {above}"
         raise ValueError(f"{who}: {name} must be {what}{alternatives}, got {value:g}")
     return value
-
-
-def check_bool(who: str, name: str, value) -> bool:
-    """``True`` or ``False`` (a NumPy bool too); not 0, 1 or a string."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{who}: expected {name} to be True or False, got {describe(value)}")
-    return bool(value)
 
 
 def check_callable(who: str, name: str, value, hint: str = "") -> None:
