@@ -56,6 +56,8 @@ def test_brevity_penalty_is_one_for_long_outputs_and_exp_one_minus_ratio_for_sho
     assert brevity_penalty(12, 10) == 1.0 and brevity_penalty(10, 10) == 1.0
     assert brevity_penalty(5, 10) == pytest.approx(math.exp(1 - 2))
     assert brevity_penalty(0, 10) == 0.0
+    assert brevity_penalty(1, 3) == pytest.approx(math.exp(1 - 3))  # one word is not an empty output
+    assert brevity_penalty(0, 0) == 1.0  # nothing to say, nothing said: no penalty (as sacrebleu)
 
 
 def test_modified_precision_clips_matches_by_the_reference_counts():
