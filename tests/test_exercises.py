@@ -341,3 +341,54 @@ def test_check_function_names_no_mistake_it_does_not_match_and_refuses_malformed
     with pytest.raises(TypeError, match="check_function: expected mistakes to be a sequence"):
         check_function(reference_softmax, reference=reference_softmax, make_inputs=random_vector, name="softmax",
                        mistakes="doubled")
+
+
+def test_check_attention_draws_inputs_with_the_properties_it_promises():
+    """What the reader's function receives, over 40 seeds: the properties that make every mistake visible."""
+    drawn = []
+
+    def record(Q, K, V):
+        drawn.append((Q.copy(), K.copy(), V.copy()))
+        return attention_by_logsumexp(Q, K, V)
+
+    for seed in SEEDS:
+        check_scaled_dot_product_attention(record, seed=seed)
+    assert len(drawn) == 5 * len(SEEDS)
+    for Q, K, V in drawn:
+        (T, d), (S, d_k), (S_v, d_v) = Q.shape, K.shape, V.shape
+        assert d == d_k and S == S_v and min(T, S, d) >= 2
+        assert d_v >= 2 and d_v not in (d, d * d)  # sqrt(d_v) is neither 1, sqrt(d) nor d
+        scores = Q @ K.T / np.sqrt(d)
+        assert scores.min() > 710  # np.exp overflows on every score
+        spread = np.ptp(scores, axis=1)  # the shared offset cancels: the spread of each query's scores
+        assert spread.min() >= 0.5 - 1e-9 and spread.max() <= 8 + 1e-9
+        gaps = np.abs(V[:, None, :] - V[None, :, :]).max(axis=2)[~np.eye(S, dtype=bool)]
+        assert gaps.min() >= 0.5  # every two keys' values differ somewhere
+
+
+def test_check_attention_names_the_overflow_without_warnings_of_its_own():
+    """The checker computes the known mistakes on the reader's inputs; the overflowing one must not warn
+    (here: fail, as warnings are errors) and so go unnamed."""
+    import warnings
+
+    def careful_about_warnings_but_not_overflow(Q, K, V):
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(Q @ K.T / np.sqrt(K.shape[1]))
+            return e / e.sum(1, keepdims=True) @ V
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ExerciseError, match="np.exp overflowed on large scores"):
+            check_scaled_dot_product_attention(careful_about_warnings_but_not_overflow, seed=0)
+
+
+def test_check_function_gives_each_known_mistake_its_own_copy_of_the_inputs():
+    def careless_mistake(zs):  # changes its input inside the list, and is not the reader's mistake
+        zs[0] *= 0.0
+        return [z + 100 for z in zs]
+
+    mistakes = [(careless_mistake, "it is 100 more"), (lambda zs: [2 * z for z in zs], "it is doubled")]
+    with pytest.raises(ExerciseError, match="; it looks like it is doubled"):
+        check_function(lambda zs: [2 * z for z in zs], reference=lambda zs: [z + 1 for z in zs],
+                       make_inputs=lambda rng: {"zs": [rng.normal(size=3) + 5]}, name="plus_one", seed=0,
+                       mistakes=mistakes)
