@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from . import config
 from .layers import GRU
 from .masking import masked_cross_entropy  # the one masked loss; re-exported for the chapters
 from .progress import progress as progress_bar
@@ -419,14 +420,16 @@ def batches(batch, batch_size: int, generator: torch.Generator | None = None):
 
 
 def train_seq2seq(model: Seq2Seq, train, *, epochs: int, lr: float = 3e-3, batch_size: int = 64,
-                  clip_norm: float = 1.0, seed: int = 0, progress: bool = True) -> list[float]:
-    """Train ``model`` with teacher forcing, Adam and gradient clipping; return the mean loss per epoch.
+                  clip_norm: float = 1.0, seed: int | None = None, progress: bool = True) -> list[float]:
+    """Train ``model`` with teacher forcing, Adam and gradient clipping; return the loss per epoch: the mean
+    cross-entropy per real target token over the epoch's batches. ``seed`` orders the batches (default:
+    the run's seed, :func:`companion.config.seed`).
 
     ``train`` is a :class:`~companion.translation.Batch` of the whole training set; the loss
     is :func:`companion.masking.masked_cross_entropy` with ``pad_id=Vocab.pad_id``.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(config.seed() if seed is None else seed)
     device = next(model.parameters()).device
     losses = []
     bar = progress_bar(range(epochs), desc="training", unit="epoch", disable=not progress)
@@ -441,7 +444,8 @@ def train_seq2seq(model: Seq2Seq, train, *, epochs: int, lr: float = 3e-3, batch
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
             optimizer.step()
-            total, count = total + loss.item() * len(b), count + len(b)
+            tokens = int((b.tgt_out != Vocab.pad_id).sum())  # the loss is a mean over these
+            total, count = total + loss.item() * tokens, count + tokens
         losses.append(total / count)
         bar.set_postfix(loss=f"{losses[-1]:.4f}")
     bar.close()
