@@ -16,7 +16,7 @@ module             what it holds
 ``data``           data sets shipped by maintained packages, windowing, splits, scaling
 ``baselines``      naive and seasonal naive forecasts
 ``tasks``          synthetic long-memory tasks (the adding problem)
-``models``         small models shared by chapters (``Forecaster``, ``SequenceRegressor``,
+``models``         small models shared by chapters (``Forecaster``, ``SequenceRegressor``, ``StepRegressor``,
                    ``SequenceClassifier``, ``ResidualRNN``)
 ``masking``        padding, masks, masked losses that never count padding
 ``classify``       training and scoring classifiers of variable-length sequences

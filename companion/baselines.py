@@ -1,21 +1,22 @@
 """Baseline forecasts every model must beat: naive and seasonal naive.
 
-Both read only the training series ``y_train`` (n,) and return a forecast of the next
-``horizon`` values, shape (horizon,).
+Both read only the training series ``y_train`` (n,), finite numbers, and return a forecast of
+the next ``horizon`` values, shape (horizon,).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .checks import as_float_array, check_int
+
 
 def _check(who: str, y_train, horizon, m: int):
-    y_train = np.asarray(y_train, dtype=np.float64)
+    y_train = as_float_array(who, "y_train", y_train)
     if y_train.ndim != 1:
         raise ValueError(f"{who}: expected a 1-D training series, got shape {y_train.shape}")
     for name, value in (("horizon", horizon), ("m", m)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
+        check_int(who, name, value)
     if len(y_train) < m:
         raise ValueError(f"{who}: needs at least m={m} training values (one season), got {len(y_train)}")
     return y_train

@@ -7,9 +7,11 @@ One cell computes one time step. Each has two parts:
   input's contribution already multiplied in, because a layer computes that
   product for all time steps at once (one big matrix product instead of T
   small ones) and only the recurrent part has to wait for the previous step;
-* a module (``RNNCell``, ``LSTMCell``, ``GRUCell``) with the parameter names,
-  shapes, gate order and initialisation of its ``torch.nn`` namesake, so a
-  ``state_dict`` moves between the two in both directions.
+* a module (``RNNCell``, ``LSTMCell``, ``GRUCell``) with the constructor
+  arguments (``device=``, ``dtype=`` too), parameter names, shapes, gate order,
+  initialisation and exception types of its ``torch.nn`` namesake, so a
+  ``state_dict`` moves between the two in both directions. Sizes may be 0 and
+  batches empty, as in torch.nn.
 
 Notation (the book's notation table): ``x_t`` input (B, I), ``h_t`` hidden state
 (B, H), ``c_t`` cell state (B, H). ``weight_ih`` is the book's ``W_xh`` and
@@ -26,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import check_floating, check_matches_parameters, check_positive_int, check_state, check_tensor, shape_str
+from .checks import check_matches_parameters, check_size, check_state, check_tensor, shape_str
 
 NONLINEARITIES = {"tanh": torch.tanh, "relu": torch.relu}
 
@@ -174,31 +176,33 @@ class _Cell(nn.Module):
     """Parameters and input checks shared by the three cells.
 
     ``gates`` is how many blocks of H rows the weights stack: 1 (RNN), 4 (LSTM), 3 (GRU).
+    Sizes may be 0, as in ``torch.nn`` (a cell with ``hidden_size=0`` returns (B, 0) states).
     """
 
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
         super().__init__()
         for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            check_positive_int(type(self).__name__, name, value)
+            check_size(type(self).__name__, name, value, minimum=0)
         self.input_size = input_size
         self.hidden_size = hidden_size
-        self.bias = bias
+        self.bias = bias  # any truthy value, as torch.nn's cells accept
+        factory = {"device": device, "dtype": dtype}
         G = self.gates * hidden_size
-        self.weight_ih = nn.Parameter(torch.empty(G, input_size))
-        self.weight_hh = nn.Parameter(torch.empty(G, hidden_size))
+        self.weight_ih = nn.Parameter(torch.empty(G, input_size, **factory))
+        self.weight_hh = nn.Parameter(torch.empty(G, hidden_size, **factory))
         if bias:
-            self.bias_ih = nn.Parameter(torch.empty(G))
-            self.bias_hh = nn.Parameter(torch.empty(G))
+            self.bias_ih = nn.Parameter(torch.empty(G, **factory))
+            self.bias_hh = nn.Parameter(torch.empty(G, **factory))
         else:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        """Uniform on ``(-1/√H, 1/√H)``, as ``torch.nn`` does."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
+        """Uniform on ``(-1/√H, 1/√H)``, as ``torch.nn`` does (zero bound for H = 0)."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for p in self.parameters():
             nn.init.uniform_(p, -bound, bound)
 
@@ -209,32 +213,53 @@ class _Cell(nn.Module):
         return s
 
     def _check_input(self, x) -> bool:
-        """Validate ``x`` (B, I) or (I,); return whether it is batched."""
+        """Validate ``x`` (B, I) or (I,); return whether it is batched.
+
+        torch.nn's exception types: ``ValueError`` for a rank other than 1 or 2,
+        ``RuntimeError`` for a feature size, dtype or device that differs. B may be 0.
+        """
         who = type(self).__name__
         check_tensor(who, "input", x)
         I = self.input_size
-        if x.dim() not in (1, 2) or x.shape[-1] != I:
-            raise ValueError(f"{who}: expected input of shape (B, {I}) or ({I},), got {shape_str(x.shape)}")
-        if x.dim() == 2 and x.shape[0] == 0:
-            raise ValueError(f"{who}: expected a batch of at least one input, got shape {shape_str(x.shape)}")
-        check_floating(who, "input", x)
-        check_matches_parameters(who, "input", x, self.weight_ih)
+        expected = f"(B, {I}) or ({I},)"
+        if x.dim() not in (1, 2):
+            raise ValueError(f"{who}: expected input of shape {expected}, got {shape_str(x.shape)}. "
+                             f"Expected input to be 1D or 2D, got {x.dim()}D instead")
+        if x.shape[-1] != I:
+            raise RuntimeError(f"{who}: expected input of shape {expected}, got {shape_str(x.shape)}. "
+                               f"input has inconsistent input_size: got {x.shape[-1]} expected {I}")
+        check_matches_parameters(who, "input", x, self.weight_ih, dtype_error=RuntimeError)
         return x.dim() == 2
 
-    def _state(self, name: str, value, x: torch.Tensor, batched: bool) -> torch.Tensor:
+    def _state(self, name: str, value, x: torch.Tensor, batched: bool, index: int = 0) -> torch.Tensor:
         """Return a (B, H) state for the input ``x`` as given, (B, I) or (I,).
 
         Zeros when ``value`` is None; else ``value`` checked against the input's
         form, (B, H) for a batch and (H,) for an unbatched input (made (1, H)).
+        ``index`` is the state's place in ``hx`` (torch.nn's ``hidden0``, ``hidden1``).
         """
         who, H = type(self).__name__, self.hidden_size
         B = x.shape[0] if batched else 1
         if value is None:
             return x.new_zeros(B, H)
+        check_tensor(who, name, value)
+        if value.dim() not in (1, 2):
+            place = "hidden" if type(self).gates != 4 else f"hx[{index}]"
+            raise ValueError(f"{who}: expected {name} of shape {'(B, H)' if batched else '(H,)'} = "
+                             f"{shape_str((B, H) if batched else (H,))}, got {shape_str(value.shape)}. "
+                             f"Expected {place} to be 1D or 2D, got {value.dim()}D instead")
+        # torch.nn's words for the same mistake: it compares the batch size first, then H.
+        words = ""
+        as_batched = value if batched else value.unsqueeze(0)
+        if as_batched.dim() == 2:
+            if as_batched.shape[0] != B:
+                words = f"Input batch size {B} doesn't match hidden{index} batch size {as_batched.shape[0]}"
+            elif as_batched.shape[1] != H:
+                words = f"hidden{index} has inconsistent hidden_size: got {as_batched.shape[1]}, expected {H}"
         if batched:
-            check_state(who, name, value, (B, H), "(B, H)", x)
+            check_state(who, name, value, (B, H), "(B, H)", x, torch_words=words)
             return value
-        check_state(who, name, value, (H,), "(H,) for unbatched input", x)
+        check_state(who, name, value, (H,), "(H,) for unbatched input", x, torch_words=words)
         return value.unsqueeze(0)
 
 
@@ -248,15 +273,18 @@ class RNNCell(_Cell):
 
     gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh"):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device=None, dtype=None):
         if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            # torch.nn's RNNCell accepts any string here and fails at the first step; companion fails now.
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}. "
+                             f"Unknown nonlinearity: {nonlinearity}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def extra_repr(self) -> str:
         s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity}"  # torch.nn's form
 
     def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
         batched = self._check_input(x)
@@ -284,7 +312,7 @@ class LSTMCell(_Cell):
         if hx is not None and not (isinstance(hx, (tuple, list)) and len(hx) == 2):
             raise TypeError(f"{type(self).__name__}: expected hx to be a pair (h, c) of tensors, got {type(hx).__name__}")
         h, c = (None, None) if hx is None else hx
-        h, c = self._state("h", h, x, batched), self._state("c", c, x, batched)
+        h, c = self._state("h", h, x, batched, 0), self._state("c", c, x, batched, 1)
         x = x if batched else x.unsqueeze(0)
         h_t, c_t = self.step(F.linear(x, self.weight_ih, self.bias_ih), h, c)
         return (h_t, c_t) if batched else (h_t.squeeze(0), c_t.squeeze(0))
@@ -316,11 +344,12 @@ class PeepholeLSTMCell(LSTMCell):
     copies an ``LSTMCell``'s weights in. Same inputs and returns as ``LSTMCell``.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
-        super().__init__(input_size, hidden_size, bias)
-        self.weight_ci = nn.Parameter(torch.zeros(hidden_size))
-        self.weight_cf = nn.Parameter(torch.zeros(hidden_size))
-        self.weight_co = nn.Parameter(torch.zeros(hidden_size))
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device, dtype)
+        factory = {"device": device, "dtype": dtype}
+        self.weight_ci = nn.Parameter(torch.zeros(hidden_size, **factory))
+        self.weight_cf = nn.Parameter(torch.zeros(hidden_size, **factory))
+        self.weight_co = nn.Parameter(torch.zeros(hidden_size, **factory))
 
     def step(self, xw_t, h_prev, c_prev):
         return peephole_lstm_step(xw_t, h_prev, c_prev, self.weight_hh, self.bias_hh,

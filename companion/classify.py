@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from . import config
 from .progress import progress as progress_bar
 
 
@@ -26,17 +27,23 @@ def accuracy(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.
 
 
 def fit_classifier(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor, *, epochs: int,
-                   lr: float = 1e-2, batch_size: int = 32, clip_norm: float | None = 1.0, seed: int = 0,
+                   lr: float = 1e-2, batch_size: int = 32, clip_norm: float | None = 1.0, seed: int | None = None,
                    progress: bool = True) -> list[float]:
     """Train ``model(x, lengths) -> logits`` with Adam on cross-entropy for ``epochs`` epochs.
 
     ``x`` (N, T, I) padded, ``lengths`` (N,), ``y`` (N,) class indices. Returns the mean
-    training loss of each epoch. Choose ``epochs`` in advance, or on a validation set:
-    never on the test set.
+    training loss of each epoch. ``seed`` fixes the order of the batches; None (the default)
+    uses the run's seed, :func:`companion.config.seed`. (The initial weights and dropout come
+    from PyTorch's global generator: seed it, e.g. with :func:`companion.config.seed_everything`.)
+    Choose ``epochs`` in advance, or on a validation set: never on the test set.
     """
     if not x.shape[0] == len(lengths) == y.shape[0]:
         raise ValueError(f"fit_classifier: x, lengths and y must have the same number of sequences, got "
                          f"{x.shape[0]}, {len(lengths)} and {y.shape[0]}")
+    if seed is None:
+        seed = config.seed()
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"fit_classifier: seed must be a non-negative integer or None, got {seed!r}")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     losses = []

@@ -45,6 +45,7 @@ import os
 import random
 
 import numpy as np
+import threadpoolctl
 import torch
 
 ENV_VAR = "RECURRENT_MODE"
@@ -132,7 +133,8 @@ def describe() -> str:
 
 
 def setup(threads: int = 1) -> None:
-    """Start a chapter: seed every generator with the run's seed, use ``threads`` CPU threads, print :func:`describe`.
+    """Start a chapter: seed every generator with the run's seed, use ``threads`` CPU threads (PyTorch's
+    and NumPy's BLAS), print :func:`describe`.
 
     One thread is the default: the chapters' models are small, and two threads that wait
     for each other on a busy two-core machine are slower than one.
@@ -141,4 +143,7 @@ def setup(threads: int = 1) -> None:
         raise ValueError(f"setup: threads must be a positive integer, got {threads!r}")
     seed_everything()
     torch.set_num_threads(threads)
+    # NumPy's BLAS too (statsmodels' fits): several BLAS threads on tiny matrices and a busy
+    # machine are many times slower than one.
+    threadpoolctl.threadpool_limits(limits=threads)
     print(describe())

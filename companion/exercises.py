@@ -20,11 +20,14 @@ Chapters define their own ``check_*`` functions on top of :func:`check_function`
 from __future__ import annotations
 
 import copy
+import functools
+import inspect
 
 import numpy as np
 import torch
 
 from .bptt import rnn_step_backward
+from .checks import check_bool, check_callable, check_int, check_real, describe
 
 
 class ExerciseError(AssertionError):
@@ -34,10 +37,12 @@ class ExerciseError(AssertionError):
 def _as_array(value, what: str) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
+    if isinstance(value, (str, bytes)):  # np.asarray("1", dtype=float) would read it as the number 1
+        raise ExerciseError(f"{what}: expected a number, an array or a tensor, got {describe(value)}")
     try:
         return np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as error:
-        raise ExerciseError(f"{what} must be a number, an array or a tensor, got {type(value).__name__}") from error
+        raise ExerciseError(f"{what}: expected a number, an array or a tensor, got {describe(value)}") from error
 
 
 def _describe(inputs) -> str:
@@ -50,11 +55,29 @@ def _describe(inputs) -> str:
     return ", ".join(parts)
 
 
+def _expected(expected) -> str:
+    """What the reference returned, in words, for a message: ``a dict with keys [...]``, ``an array of shape (3,)``."""
+    if isinstance(expected, dict):
+        return f"a dict with keys {sorted(expected)}"
+    if isinstance(expected, (tuple, list)):
+        return f"a {type(expected).__name__} of {len(expected)} values"
+    if isinstance(expected, (np.ndarray, torch.Tensor)) and expected.ndim > 0:
+        return f"an array of shape {tuple(expected.shape)}"
+    return "a number"
+
+
 def compare(got, expected, *, what: str, atol: float, rtol: float) -> None:
     """Raise :class:`ExerciseError` unless ``got`` equals ``expected`` in shape and, within tolerance, in value.
 
     ``got`` and ``expected`` may be numbers, arrays, tensors, or tuples/lists/dicts of them.
+    ``None`` in ``got`` is reported as such (never read as NaN).
     """
+    if not isinstance(what, str):
+        raise TypeError(f"compare: expected what to be a str (names the value in messages), got {describe(what)}")
+    atol = check_real("compare", "atol", atol, minimum=0)
+    rtol = check_real("compare", "rtol", rtol, minimum=0)
+    if got is None:
+        raise ExerciseError(f"{what}: expected {_expected(expected)}, got None")
     if isinstance(expected, dict):
         if not isinstance(got, dict) or set(got) != set(expected):
             raise ExerciseError(f"{what}: expected a dict with keys {sorted(expected)}, got {got!r:.200}")
@@ -90,11 +113,25 @@ def check_function(function, *, reference, make_inputs, name: str, trials: int =
     ``make_inputs(rng)`` draws one set of keyword arguments from a NumPy
     ``Generator``. Each call gets its own copy of the inputs, so a function that
     changes its arguments in place cannot hide it. ``seed=None`` draws fresh inputs
-    on every call.
+    on every call. A function that returns ``None`` (no ``return`` statement) is reported as such.
     """
+    who = "check_function"
+    _check_readers_function(who, function)
+    check_callable(who, "reference", reference)
+    check_callable(who, "make_inputs", make_inputs, " (make_inputs(rng) -> dict of keyword arguments)")
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{who}: expected name to be a non-empty str, got {describe(name)}")
+    check_int(who, "trials", trials)
+    check_int(who, "seed", seed, minimum=0, optional=True)
+    check_real(who, "atol", atol, minimum=0)
+    check_real(who, "rtol", rtol, minimum=0)
+    check_bool(who, "quiet", quiet)
     rng = np.random.default_rng(seed)
     for trial in range(1, trials + 1):
         inputs = make_inputs(rng)
+        if not isinstance(inputs, dict) or not all(isinstance(key, str) for key in inputs):
+            raise TypeError(f"{who}: expected make_inputs(rng) to return a dict of keyword arguments, "
+                            f"got {describe(inputs)}")
         expected = reference(**copy.deepcopy(inputs))  # deep: lists of arrays are copied too
         try:
             got = function(**copy.deepcopy(inputs))
@@ -102,12 +139,37 @@ def check_function(function, *, reference, make_inputs, name: str, trials: int =
             raise ExerciseError(
                 f"{name}: your function raised {type(error).__name__}: {error} (trial {trial}, inputs {_describe(inputs)})"
             ) from error
+        if got is None:
+            raise ExerciseError(f"{name}: your function returned None; expected {_expected(expected)}. Does it end "
+                                f"with a return statement? (trial {trial}, inputs {_describe(inputs)})")
         try:
             compare(got, expected, what=f"{name}", atol=atol, rtol=rtol)
         except ExerciseError as error:
             raise ExerciseError(f"{error} (trial {trial}, inputs {_describe(inputs)})") from None
     if not quiet:
         print(f"{name}: correct on {trials} random inputs.")
+
+
+def _check_readers_function(who: str, function) -> None:
+    if not callable(function):
+        raise TypeError(f"{who}: expected your function itself, got {describe(function)}; pass the function, "
+                        "not the result of calling it: check(my_function), not check(my_function(...))")
+
+
+def _checker(check):
+    """A ``check_*(function, trials=...)`` of a chapter: refuse a ``function`` that is not callable and a
+    ``trials`` that is not a positive integer before drawing any input."""
+    signature = inspect.signature(check)
+
+    @functools.wraps(check)
+    def checked(*args, **kwargs):
+        arguments = signature.bind(*args, **kwargs).arguments
+        _check_readers_function(check.__name__, arguments.get("function"))
+        if "trials" in arguments:
+            check_int(check.__name__, "trials", arguments["trials"])
+        return check(*args, **kwargs)
+
+    return checked
 
 
 # --- Sequences and time series ------------------------------------------------------------
@@ -123,6 +185,7 @@ def _forecast_inputs(rng):
     return y_train, horizon, m
 
 
+@_checker
 def check_mase(function, trials: int = 5) -> None:
     """Check the reader's ``function(y_true, y_pred, y_train, m)`` against :func:`companion.metrics.mase`.
 
@@ -139,6 +202,7 @@ def check_mase(function, trials: int = 5) -> None:
     check_function(function, reference=mase, make_inputs=make_inputs, name="mase", trials=trials)
 
 
+@_checker
 def check_seasonal_naive(function, trials: int = 5) -> None:
     """Check the reader's ``function(y_train, horizon, m)`` against :func:`companion.baselines.seasonal_naive_forecast`.
 
@@ -168,6 +232,7 @@ def _rnn_step_inputs(rng):
     return {"delta_t": rng.normal(size=H), "h_t": h_t, "h_prev": h_prev, "x_t": x_t, "W_xh": W_xh, "W_hh": W_hh}
 
 
+@_checker
 def check_rnn_step_backward(function, trials: int = 5) -> None:
     """Check ``function(delta_t, h_t, h_prev, x_t, W_xh, W_hh)``: one step of BPTT for
     ``h_t = tanh(W_xh x_t + W_hh h_prev + b_h)``, given δ_t = dL/dh_t (NumPy vectors).
@@ -202,6 +267,7 @@ def _gradient_list(rng):
     return {"grads": grads, "max_norm": float(total * rng.choice([0.1, 0.5, 2.0]))}
 
 
+@_checker
 def check_clip_grad_norm(function, trials: int = 8) -> None:
     """Check ``function(grads, max_norm)``: ``grads`` a list of NumPy arrays, returning the
     list rescaled so that their global norm is at most ``max_norm``, as
@@ -237,6 +303,7 @@ def _article_lstm_inputs(rng):
     return inputs
 
 
+@_checker
 def check_lstm_step(function, trials: int = 5) -> None:
     """Check ``function(x_t, h_prev, c_prev, W_f, W_i, W_c, W_o, b_f, b_i, b_c, b_o) -> (h_t, c_t)``.
 
@@ -264,6 +331,7 @@ def _gru_inputs(rng):
             "bias_ih": rng.normal(size=3 * H), "bias_hh": rng.normal(size=3 * H)}
 
 
+@_checker
 def check_gru_step(function, trials: int = 5) -> None:
     """Check ``function(x_t, h_prev, weight_ih, weight_hh, bias_ih, bias_hh) -> h_t`` against ``torch.nn.GRUCell``'s step.
 
@@ -285,12 +353,14 @@ def _size_inputs(rng):
             "num_layers": int(rng.integers(1, 4))}
 
 
+@_checker
 def check_lstm_parameter_count(function, trials: int = 5) -> None:
     """Check ``function(input_size, hidden_size, num_layers) -> int`` against ``torch.nn.LSTM``'s parameter count."""
     check_function(function, reference=_parameter_count_reference("LSTM"), make_inputs=_size_inputs,
                    name="lstm_parameter_count", trials=trials, atol=0, rtol=0)
 
 
+@_checker
 def check_gru_parameter_count(function, trials: int = 5) -> None:
     """Check ``function(input_size, hidden_size, num_layers) -> int`` against ``torch.nn.GRU``'s parameter count."""
     check_function(function, reference=_parameter_count_reference("GRU"), make_inputs=_size_inputs,
@@ -322,12 +392,15 @@ def _padded_inputs(rng, garbage: bool):
     return x, lengths
 
 
+@_checker
 def check_lengths_to_mask(function) -> None:
     """Check ``function(lengths) -> mask``: lengths (B,) int64 -> bool (B, max(lengths)), True on real steps."""
     from .masking import lengths_to_mask
 
     def as_checked(lengths):
         mask = function(lengths)
+        if mask is None:
+            return None  # check_function says that the function returned None
         if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
             what = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
             raise TypeError(f"expected a torch.bool tensor, got {what}; a comparison such as a < b gives one")
@@ -340,6 +413,7 @@ def check_lengths_to_mask(function) -> None:
                    make_inputs=make_inputs, name="lengths_to_mask")
 
 
+@_checker
 def check_masked_mse(function) -> None:
     """Check ``function(prediction, target, lengths)``: the MSE over real steps only (padding holds garbage)."""
     from .masking import masked_mse
@@ -353,6 +427,7 @@ def check_masked_mse(function) -> None:
                    make_inputs=make_inputs, name="masked_mse")
 
 
+@_checker
 def check_reverse_padded(function) -> None:
     """Check ``function(x, lengths)``: each sequence of (B, T, F) reversed within its length, padding in place."""
     from .masking import reverse_padded
@@ -376,6 +451,7 @@ def _reference_parameter_count(cell, input_size, hidden_size, num_layers, bidire
     return sum(p.numel() for p in layer.parameters())
 
 
+@_checker
 def check_stacked_parameter_count(function, trials: int = 8) -> None:
     """Check ``function(cell, input_size, hidden_size, num_layers, bidirectional)``: the number
     of parameters of a ``companion.RNN``/``LSTM``/``GRU`` (``cell`` is ``"rnn"``, ``"lstm"`` or
@@ -394,6 +470,7 @@ def check_stacked_parameter_count(function, trials: int = 8) -> None:
                    name="parameter_count", trials=trials, atol=0, rtol=0)
 
 
+@_checker
 def check_final_states(function, trials: int = 6) -> None:
     """Check ``function(h_n, num_layers, bidirectional)``: from ``h_n`` (L·D, B, H), the last
     layer's final states, (B, H) or, when bidirectional, forward and backward joined (B, 2H),
@@ -420,6 +497,7 @@ def _token_lists(rng):
     return {"hypothesis": hypothesis, "reference": reference, "n": int(rng.integers(1, 4))}
 
 
+@_checker
 def check_modified_precision(function, trials: int = 20) -> None:
     """Check ``function(hypothesis, reference, n) -> (matches, total)`` for token lists, against
     :func:`companion.metrics.modified_precision`: matches are *clipped* by the reference's counts."""
@@ -429,6 +507,7 @@ def check_modified_precision(function, trials: int = 20) -> None:
                    name="modified_precision", trials=trials)
 
 
+@_checker
 def check_brevity_penalty(function, trials: int = 20) -> None:
     """Check ``function(hyp_len, ref_len)`` against :func:`companion.metrics.brevity_penalty`,
     on lengths shorter than, equal to and longer than the reference, and on an empty output."""
@@ -442,6 +521,7 @@ def check_brevity_penalty(function, trials: int = 20) -> None:
                    trials=trials)
 
 
+@_checker
 def check_length_normalized_score(function, trials: int = 10) -> None:
     """Check ``function(log_prob, length, alpha)`` against :func:`companion.seq2seq.length_normalized_score`."""
     from .seq2seq import length_normalized_score
@@ -458,6 +538,7 @@ def _reference_additive_scores(query, keys, W_q, W_k, v):
     return np.tanh(keys @ W_k.T + W_q @ query) @ v
 
 
+@_checker
 def check_additive_scores(function, trials: int = 5) -> None:
     """Check ``function(query, keys, W_q, W_k, v)``: Bahdanau's scores ``v^T tanh(W_q q + W_k k_j)``
     for one query (Q,) and keys (S, K), with W_q (A, Q), W_k (A, K), v (A,); returns (S,)."""
@@ -476,6 +557,7 @@ def _reference_attention(Q, K, V):
     return (weights / weights.sum(axis=1, keepdims=True)) @ V
 
 
+@_checker
 def check_scaled_dot_product_attention(function, trials: int = 5) -> None:
     """Check ``function(Q, K, V)``: ``softmax(Q K^T / sqrt(d)) V`` for Q (T, d), K (S, d), V (S, d_v),
     the softmax over the S keys of each query; returns (T, d_v). Large scores test the stability."""

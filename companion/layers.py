@@ -1,12 +1,21 @@
 """Recurrent layers: a cell applied along time, stacked, optionally in both directions.
 
-``RNN``, ``LSTM`` and ``GRU`` take the constructor arguments, parameter names
+``RNN``, ``LSTM`` and ``GRU`` take the constructor arguments (the factory
+keywords ``device=`` and ``dtype=`` included), parameter names
 (``weight_ih_l0``, ``bias_hh_l1_reverse``, ...), input and state shapes and
 return values of their ``torch.nn`` namesakes, so a ``state_dict`` moves both
-ways and the outputs agree. Inputs:
+ways and the outputs agree; they also have ``all_weights`` and
+``flatten_parameters()`` (a no-op). Bad input raises torch.nn's exception type
+(``RuntimeError`` for a wrong feature size or state, ``ValueError`` for a wrong
+rank or dtype, ``TypeError`` for an argument of the wrong type) with a message
+that names what was expected and what came, then says it in torch.nn's words.
+PyTorch's own tests of these modules, ported, run on both
+(``tests/test_torch_port_*.py``). Out of scope: ``LSTM(proj_size > 0)``. Inputs:
 
 * a tensor (T, B, I), or (B, T, I) with ``batch_first=True``, or an unbatched (T, I);
 * a ``torch.nn.utils.rnn.PackedSequence`` of variable-length sequences.
+
+B may be 0 (empty outputs, as in torch.nn); T may not (``RuntimeError``).
 
 The initial state ``hx`` is (L·D, B, H) — L layers, D = 2 if bidirectional else
 1, index ``layer * D + direction`` — or ``(h0, c0)`` for the LSTM; zeros when
@@ -31,7 +40,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from .cells import NONLINEARITIES, cho_gru_step, gru_step, lstm_step, rnn_step
-from .checks import check_floating, check_matches_parameters, check_positive_int, check_state, check_tensor, shape_str
+from .checks import check_bool, check_matches_parameters, check_size, check_state, check_tensor, shape_str
 
 
 class _RecurrentLayer(nn.Module):
@@ -47,19 +56,27 @@ class _RecurrentLayer(nn.Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         who = type(self).__name__
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
-            check_positive_int(who, name, value)
+        # torch.nn's checks, types and words (TypeError for a wrong type, ValueError for a wrong value).
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
-            raise ValueError(f"{who}: dropout must be a number in [0, 1], got {dropout!r}")
+            raise ValueError(
+                f"{who}: dropout should be a number in range [0, 1] representing the probability of an "
+                f"element being zeroed, got {dropout!r}"
+            )
         if dropout > 0 and num_layers == 1:
             warnings.warn(
                 f"{who}: dropout={dropout} has no effect with num_layers=1: dropout is applied "
                 "between layers, after every layer but the last",
-                stacklevel=2,
+                stacklevel=3,
             )
+        check_bool(who, "bias", bias)
+        check_bool(who, "batch_first", batch_first)
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size), ("num_layers", num_layers)):
+            check_size(who, name, value, minimum=1)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -67,22 +84,41 @@ class _RecurrentLayer(nn.Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
+        self.proj_size = 0  # torch.nn's attribute; an LSTM with projections is out of scope (see LSTM)
 
         # Registered in torch.nn's order, so state_dict() lists the same keys in the same order.
+        factory = {"device": device, "dtype": dtype}
         G = self.gates * hidden_size
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self.num_directions
             for suffix in self._suffixes():
                 name = f"l{layer}{suffix}"
-                setattr(self, f"weight_ih_{name}", nn.Parameter(torch.empty(G, layer_input)))
-                setattr(self, f"weight_hh_{name}", nn.Parameter(torch.empty(G, hidden_size)))
+                setattr(self, f"weight_ih_{name}", nn.Parameter(torch.empty(G, layer_input, **factory)))
+                setattr(self, f"weight_hh_{name}", nn.Parameter(torch.empty(G, hidden_size, **factory)))
                 if bias:
-                    setattr(self, f"bias_ih_{name}", nn.Parameter(torch.empty(G)))
-                    setattr(self, f"bias_hh_{name}", nn.Parameter(torch.empty(G)))
+                    setattr(self, f"bias_ih_{name}", nn.Parameter(torch.empty(G, **factory)))
+                    setattr(self, f"bias_hh_{name}", nn.Parameter(torch.empty(G, **factory)))
                 else:
                     self.register_parameter(f"bias_ih_{name}", None)
                     self.register_parameter(f"bias_hh_{name}", None)
         self.reset_parameters()
+
+    @property
+    def all_weights(self) -> list[list[nn.Parameter]]:
+        """The parameters per layer and direction, as ``torch.nn``'s ``all_weights``:
+        ``[[W_ih, W_hh, b_ih, b_hh], ...]`` in the order ``layer * D + direction``
+        (``[W_ih, W_hh]`` when ``bias=False``)."""
+        return [
+            [p for p in self.weights(layer, direction) if p is not None]
+            for layer in range(self.num_layers)
+            for direction in range(self.num_directions)
+        ]
+
+    def flatten_parameters(self) -> None:
+        """Does nothing, and says so: ``torch.nn`` copies its weights into one flat cuDNN
+        buffer here; companion's layers have no such buffer (every step is written in tensor
+        operations), so there is nothing to flatten. Kept so code written for ``torch.nn``
+        (``rnn.flatten_parameters()`` after ``.cuda()`` or unpickling) runs unchanged."""
 
     @property
     def num_directions(self) -> int:
@@ -122,26 +158,38 @@ class _RecurrentLayer(nn.Module):
     # -- input handling ---------------------------------------------------------
 
     def _check_input(self, x: torch.Tensor) -> None:
+        """Exception types as torch.nn's: ``ValueError`` for a rank other than 2 or 3 and for a
+        dtype other than the parameters', ``RuntimeError`` for a feature size, device or an empty
+        sequence. A batch of zero sequences is allowed (the results are empty, as in torch.nn)."""
         who = type(self).__name__
         check_tensor(who, "input", x)
         I = self.input_size
         layout = "(B, T, {I})" if self.batch_first else "(T, B, {I})"
         expected = f"{layout.format(I=I)} or an unbatched (T, {I})"
-        if x.dim() not in (2, 3) or x.shape[-1] != I:
-            raise ValueError(f"{who}: expected input of shape {expected}, got {shape_str(x.shape)}")
-        check_floating(who, "input", x)
-        check_matches_parameters(who, "input", x, self.weight_ih_l0)
+        if x.dim() not in (2, 3):
+            raise ValueError(
+                f"{who}: expected input of shape {expected}, got {shape_str(x.shape)}. "
+                f"Expected input to be 2D or 3D, got {x.dim()}D instead"
+            )
+        if x.shape[-1] != I:
+            raise RuntimeError(
+                f"{who}: expected input of shape {expected}, got {shape_str(x.shape)}. "
+                f"input.size(-1) must be equal to input_size. Expected {I}, got {x.shape[-1]}"
+            )
+        check_matches_parameters(who, "input", x, self.weight_ih_l0, dtype_error=ValueError)
         time_dim = 0 if (x.dim() == 2 or not self.batch_first) else 1
         if x.shape[time_dim] == 0:
-            raise ValueError(
+            raise RuntimeError(
                 f"{who}: expected a sequence of at least one time step, got T=0 (input of shape {shape_str(x.shape)}, "
-                f"batch_first={self.batch_first})"
+                f"batch_first={self.batch_first}). Expected sequence length to be larger than 0 in RNN"
             )
-        if x.dim() == 3 and x.shape[1 - time_dim] == 0:
-            raise ValueError(f"{who}: expected a batch of at least one sequence, got B=0 (input of shape {shape_str(x.shape)})")
 
     def _initial_states(self, hx, x: torch.Tensor, batched: bool):
-        """Return one tuple of (B, H) tensors per (layer, direction), from ``hx`` or zeros."""
+        """Return one tuple of (B, H) tensors per (layer, direction), from ``hx`` or zeros.
+
+        ``RuntimeError`` for a state of the wrong rank, shape, dtype or device, as in torch.nn;
+        ``TypeError`` for a state that is not a tensor (or, for the LSTM, not a pair).
+        """
         who = type(self).__name__
         LD, B, H = self.num_layers * self.num_directions, x.shape[1], self.hidden_size
         n = len(self.state_names)
@@ -150,16 +198,33 @@ class _RecurrentLayer(nn.Module):
         else:
             if n == 1:
                 hx = (hx,)
-            elif not (isinstance(hx, (tuple, list)) and len(hx) == 2):
+            elif not isinstance(hx, (tuple, list)):
                 raise TypeError(f"{who}: expected hx to be a pair (h_0, c_0) of tensors, got {type(hx).__name__}")
+            elif len(hx) != 2:
+                raise RuntimeError(
+                    f"{who}: expected hx to be a pair (h_0, c_0) of tensors, got a {type(hx).__name__} of "
+                    f"{len(hx)}; lstm expects two hidden states"
+                )
             tensors = []
-            for name, value in zip(self.state_names, hx):
+            for k, (name, value) in enumerate(zip(self.state_names, hx)):
+                which = "hidden" if n == 1 else f"hidden[{k}]"
                 if batched:
-                    check_state(who, name, value, (LD, B, H), "(num_layers * num_directions, B, H)", x)
+                    shape, meaning = (LD, B, H), "(num_layers * num_directions, B, H)"
                 else:
-                    check_state(who, name, value, (LD, H), "(num_layers * num_directions, H) for unbatched input", x)
-                    value = value.unsqueeze(1)
-                tensors.append(value)
+                    shape, meaning = (LD, H), "(num_layers * num_directions, H) for unbatched input"
+                check_tensor(who, name, value)
+                if value.dim() != len(shape):
+                    form = "batched 3-D" if batched else "unbatched 2-D"
+                    raise RuntimeError(
+                        f"{who}: expected {name} of shape {shape_str(shape)} {meaning}, got {shape_str(value.shape)}. "
+                        f"For {form} input, hx should also be {len(shape)}-D but got {value.dim()}-D tensor"
+                    )
+                # torch.nn compares the state after adding the batch dimension to an unbatched one.
+                as_batched = (LD, B, H) if batched else (LD, 1, H)
+                got = list(value.shape) if batched else [value.shape[0], 1, value.shape[1]]
+                words = f"Expected {which} size {as_batched}, got {got}"
+                check_state(who, name, value, shape, meaning, x, torch_words=words)
+                tensors.append(value if batched else value.unsqueeze(1))
         return [tuple(t[k] for t in tensors) for k in range(LD)]
 
     # -- the computation --------------------------------------------------------
@@ -224,12 +289,14 @@ class _RecurrentLayer(nn.Module):
     def _forward_packed(self, packed: PackedSequence, hx):
         who = type(self).__name__
         data = packed.data
-        check_floating(who, "input", data)
         if data.dim() != 2 or data.shape[-1] != self.input_size:
-            raise ValueError(
-                f"{who}: expected PackedSequence data of shape (N, {self.input_size}), got {shape_str(data.shape)}"
+            words = (f"input must have 2 dimensions, got {data.dim()}" if data.dim() != 2 else
+                     f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got {data.shape[-1]}")
+            raise RuntimeError(
+                f"{who}: expected PackedSequence data of shape (N, {self.input_size}), got {shape_str(data.shape)}. "
+                + words
             )
-        check_matches_parameters(who, "input", data, self.weight_ih_l0)
+        check_matches_parameters(who, "input", data, self.weight_ih_l0, dtype_error=ValueError)
         # Padded, time-major and in the caller's original batch order, as hx is.
         x, lengths = pad_packed_sequence(packed)
         states = self._initial_states(hx, x, batched=True)
@@ -246,11 +313,17 @@ class _RecurrentLayer(nn.Module):
         return finals[0]
 
 
+def _no_projections(who: str, proj_size) -> None:
+    """RNN and GRU take no ``proj_size``, as torch.nn's (which say so with ``ValueError``)."""
+    if proj_size is not None:
+        raise ValueError(f"{who}: proj_size argument is only supported for LSTM, not RNN or GRU (got proj_size={proj_size!r})")
+
+
 class RNN(_RecurrentLayer):
     """Elman RNN layer(s), equal to ``torch.nn.RNN``.
 
     ``RNN(input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
-    batch_first=False, dropout=0.0, bidirectional=False)``.
+    batch_first=False, dropout=0.0, bidirectional=False, device=None, dtype=None)``.
     Returns ``(output, h_n)``: output (T, B, D·H), h_n (L·D, B, H).
     """
 
@@ -264,24 +337,66 @@ class RNN(_RecurrentLayer):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        device=None,
+        dtype=None,
+        *,
+        proj_size=None,
     ):
+        _no_projections("RNN", proj_size)
         if nonlinearity not in NONLINEARITIES:
-            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+            raise ValueError(
+                f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}. "
+                f"Unknown nonlinearity {nonlinearity!r}. Select from 'tanh' or 'relu'."
+            )
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
     def step(self, xw_t, state, W_hh, b_hh):
         return (rnn_step(xw_t, state[0], W_hh, b_hh, self.nonlinearity),)
 
 
 class LSTM(_RecurrentLayer):
-    """LSTM layer(s), equal to ``torch.nn.LSTM`` (without ``proj_size``).
+    """LSTM layer(s), equal to ``torch.nn.LSTM`` with ``proj_size=0`` (its default).
 
-    ``hx`` is ``(h_0, c_0)``, each (L·D, B, H). Returns ``(output, (h_n, c_n))``.
+    ``LSTM(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, proj_size=0, device=None, dtype=None)``. ``hx`` is ``(h_0, c_0)``,
+    each (L·D, B, H). Returns ``(output, (h_n, c_n))``.
+
+    ``proj_size > 0`` (an LSTM with a projection of the hidden state, Sak et al. 2014) is out of
+    companion's scope and raises ``NotImplementedError``; ``proj_size=0`` is accepted.
     """
 
     gates = 4
     state_names = ("h_0", "c_0")
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        proj_size: int = 0,
+        device=None,
+        dtype=None,
+    ):
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool):
+            raise TypeError(f"LSTM: proj_size should be of type int, got: {type(proj_size).__name__} ({proj_size!r})")
+        if proj_size < 0:
+            raise ValueError(
+                f"LSTM: proj_size should be a positive integer or zero to disable projections, got {proj_size}"
+            )
+        if isinstance(hidden_size, int) and proj_size >= hidden_size > 0:
+            raise ValueError(f"LSTM: proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
+                             f"and hidden_size={hidden_size}")
+        if proj_size > 0:
+            raise NotImplementedError(
+                f"LSTM: proj_size={proj_size} (an LSTM whose hidden state is projected to proj_size features, "
+                "Sak et al. 2014) is out of companion's scope; use torch.nn.LSTM for it, or proj_size=0"
+            )
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
     def step(self, xw_t, state, W_hh, b_hh):
         return lstm_step(xw_t, state[0], state[1], W_hh, b_hh)
@@ -291,9 +406,30 @@ class LSTM(_RecurrentLayer):
 
 
 class GRU(_RecurrentLayer):
-    """GRU layer(s), equal to ``torch.nn.GRU``. Returns ``(output, h_n)``."""
+    """GRU layer(s), equal to ``torch.nn.GRU``. Returns ``(output, h_n)``.
+
+    ``GRU(input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+    bidirectional=False, device=None, dtype=None)``.
+    """
 
     gates = 3
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        device=None,
+        dtype=None,
+        *,
+        proj_size=None,
+    ):
+        _no_projections(type(self).__name__, proj_size)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
     def step(self, xw_t, state, W_hh, b_hh):
         return (gru_step(xw_t, state[0], W_hh, b_hh),)

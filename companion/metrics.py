@@ -14,9 +14,12 @@ from collections import Counter
 
 import numpy as np
 
+from .checks import as_float_array, check_int, check_sequence, check_strings, describe
+
 
 def _pair(name, y_true, y_pred):
-    y_true, y_pred = np.asarray(y_true, dtype=np.float64), np.asarray(y_pred, dtype=np.float64)
+    """Both as float64 arrays of the same, non-empty shape, finite numbers only."""
+    y_true, y_pred = as_float_array(name, "y_true", y_true), as_float_array(name, "y_pred", y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"{name}: expected y_true and y_pred of the same shape, got {y_true.shape} and {y_pred.shape}")
     if y_true.size == 0:
@@ -45,9 +48,8 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
     seasonal naive forecast was, one step ahead, on the training data.
     """
     y_true, y_pred = _pair("mase", y_true, y_pred)
-    y_train = np.asarray(y_train, dtype=np.float64)
-    if not isinstance(m, (int, np.integer)) or isinstance(m, bool) or m < 1:
-        raise ValueError(f"mase: the season length m must be a positive integer, got {m!r}")
+    y_train = as_float_array("mase", "y_train", y_train)
+    check_int("mase", "the season length m", m)
     if y_train.ndim != 1:
         raise ValueError(f"mase: expected a 1-D training series y_train, got shape {y_train.shape}")
     if len(y_train) <= m:
@@ -69,7 +71,12 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
 
 
 def brevity_penalty(hyp_len: int, ref_len: int) -> float:
-    """``1`` if the hypotheses are at least as long as the references, else ``exp(1 - r/c)``; 0 when ``c = 0``."""
+    """``1`` if the hypotheses are at least as long as the references, else ``exp(1 - r/c)``; 0 when ``c = 0``.
+
+    ``hyp_len`` (c) and ``ref_len`` (r) are token counts: integers >= 0.
+    """
+    check_int("brevity_penalty", "hyp_len", hyp_len, minimum=0)
+    check_int("brevity_penalty", "ref_len", ref_len, minimum=0)
     if hyp_len >= ref_len:
         return 1.0
     return math.exp(1 - ref_len / hyp_len) if hyp_len > 0 else 0.0
@@ -80,10 +87,26 @@ def modified_precision(hypothesis, reference, n: int) -> tuple[int, int]:
 
     Each hypothesis n-gram counts as a match at most as often as it occurs in the reference
     ("clipped" counts), so "the the the" does not match "the cat" three times.
+    Both are lists of tokens (not strings: split them first).
     """
+    who = "modified_precision"
+    hypothesis = _token_list(who, "hypothesis", hypothesis)
+    reference = _token_list(who, "reference", reference)
+    check_int(who, "n", n)
+    return _modified_precision(hypothesis, reference, n)
+
+
+def _modified_precision(hypothesis: list, reference: list, n: int) -> tuple[int, int]:
     hyp = Counter(tuple(hypothesis[i : i + n]) for i in range(len(hypothesis) - n + 1))
     ref = Counter(tuple(reference[i : i + n]) for i in range(len(reference) - n + 1))
     return sum(min(count, ref[gram]) for gram, count in hyp.items()), sum(hyp.values())
+
+
+def _token_list(who: str, name: str, tokens) -> list:
+    if isinstance(tokens, str):
+        raise TypeError(f"{who}: expected {name} to be a list of tokens, got {describe(tokens)}; split it first, "
+                        "e.g. text.split()")
+    return check_sequence(who, name, tokens, expected="a list of tokens")
 
 
 def bleu(hypotheses, references, max_order: int = 4) -> float:
@@ -99,6 +122,9 @@ def bleu(hypotheses, references, max_order: int = 4) -> float:
     no match gets the precision ``1 / (2^k · total_n)`` for the k-th such order (sacrebleu's
     "exp" smoothing); no match of any order gives 0.
     """
+    hypotheses = check_strings("bleu", "hypotheses", hypotheses, what="hypothesis", allow_empty=False)
+    references = check_strings("bleu", "references", references, what="reference", allow_empty=False)
+    check_int("bleu", "max_order", max_order)
     if len(hypotheses) != len(references):
         raise ValueError(f"bleu: {len(hypotheses)} hypotheses but {len(references)} references")
     matches, totals = [0] * max_order, [0] * max_order
@@ -107,7 +133,7 @@ def bleu(hypotheses, references, max_order: int = 4) -> float:
         hyp, ref = hypothesis.split(), reference.split()
         hyp_len, ref_len = hyp_len + len(hyp), ref_len + len(ref)
         for n in range(1, max_order + 1):
-            m, t = modified_precision(hyp, ref, n)
+            m, t = _modified_precision(hyp, ref, n)
             matches[n - 1] += m
             totals[n - 1] += t
     if not any(matches):
@@ -125,13 +151,23 @@ def bleu(hypotheses, references, max_order: int = 4) -> float:
 
 
 def exact_matches(hypotheses, references) -> np.ndarray:
-    """One boolean per pair: is the hypothesis exactly the reference? Any comparable items (strings, token lists)."""
-    hypotheses, references = list(hypotheses), list(references)
+    """One boolean per pair: is the hypothesis exactly the reference? Lists of comparable items (strings,
+    token lists); ``==`` must give True or False for each pair (compare tensors as lists: ``t.tolist()``)."""
+    who = "exact_matches"
+    hypotheses = check_sequence(who, "hypotheses", hypotheses, expected="a list of hypotheses (strings or token lists)")
+    references = check_sequence(who, "references", references, expected="a list of references (strings or token lists)")
     if len(hypotheses) != len(references):
         raise ValueError(
             f"exact_matches: expected as many hypotheses as references, got {len(hypotheses)} and {len(references)}"
         )
-    return np.array([h == r for h, r in zip(hypotheses, references)], dtype=bool)
+    matches = []
+    for i, (h, r) in enumerate(zip(hypotheses, references)):
+        same = h == r
+        if not isinstance(same, (bool, np.bool_)):
+            raise TypeError(f"{who}: expected True or False from comparing hypothesis {i} with its reference, "
+                            f"got {describe(same)}; pass strings or token lists (a tensor's .tolist())")
+        matches.append(bool(same))
+    return np.array(matches, dtype=bool)
 
 
 def exact_match(hypotheses, references) -> float:

@@ -1,6 +1,9 @@
 """Small models built from companion's layers, shared by the chapters.
 
-* :class:`Forecaster` — many-to-one forecasting of a window (the RNN chapter);
+* :class:`Forecaster` — many-to-one forecasting of a window (the RNN chapter), also with a
+  bidirectional encoder of the window;
+* :class:`SequenceRegressor` — many-to-many with the state carried between calls (truncated BPTT);
+* :class:`StepRegressor` — many-to-many over a padded batch with lengths, one- or bidirectional;
 * :class:`SequenceClassifier` — variable-length sequence classification, packed, bidirectional;
 * :class:`ResidualRNN` — stacked one-layer recurrent layers with skip connections.
 """
@@ -9,9 +12,10 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from .layers import GRU, LSTM, RNN, ChoGRU
+from .masking import lengths_to_mask
 
 LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU, "cho_gru": ChoGRU}
 TORCH_LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -24,6 +28,11 @@ class Forecaster(nn.Module):
     -> linear read-out ``y = W_hy h_T + b_y`` (B, O). With ``output_size=1`` the
     last dimension is dropped, giving (B,).
 
+    ``bidirectional=True`` reads the window in both directions and maps the last layer's two
+    final states ``[h_fwd at t = T ; h_bwd at t = 1]`` (B, 2H) (:func:`final_states`) to the
+    output. That is a legitimate forecaster: the whole window is the past, so the backward
+    direction sees nothing that is unknown when the forecast is made.
+
     ``use_torch_nn=True`` builds the recurrent layer from ``torch.nn`` instead
     (``rnn``, ``lstm``, ``gru``): the same parameter names and results (the tests
     check it), but its loop over time runs in C++, so long sequences train
@@ -31,20 +40,23 @@ class Forecaster(nn.Module):
     """
 
     def __init__(self, input_size: int = 1, hidden_size: int = 16, output_size: int = 1,
-                 cell: str = "rnn", num_layers: int = 1, use_torch_nn: bool = False):
+                 cell: str = "rnn", num_layers: int = 1, use_torch_nn: bool = False, bidirectional: bool = False):
         super().__init__()
-        if cell not in LAYERS:
-            raise ValueError(f"{type(self).__name__}: cell must be one of {sorted(LAYERS)}, got {cell!r}")
-        if use_torch_nn and cell not in TORCH_LAYERS:
-            raise ValueError(f"{type(self).__name__}: torch.nn has no {cell!r} layer; use one of {sorted(TORCH_LAYERS)}")
-        layers = TORCH_LAYERS if use_torch_nn else LAYERS
-        self.recurrent = layers[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True)
-        self.readout = nn.Linear(hidden_size, output_size)
+        layers = _layer_classes(type(self).__name__, cell, use_torch_nn)
+        self.recurrent = layers[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True,
+                                      bidirectional=bidirectional)
+        self.readout = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
         self.output_size = output_size
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out, _ = self.recurrent(x)  # (B, T, H)
-        y = self.readout(out[:, -1])  # (B, O)
+        out, h_n = self.recurrent(x)  # (B, T, D*H)
+        if self.recurrent.bidirectional:
+            # The backward direction's final state is at t = 1, not at out[:, -1].
+            h_n = h_n[0] if isinstance(h_n, tuple) else h_n  # LSTM: (h_n, c_n)
+            h = final_states(h_n, self.recurrent.num_layers, bidirectional=True)  # (B, 2H)
+        else:
+            h = out[:, -1]  # (B, H)
+        y = self.readout(h)  # (B, O)
         return y.squeeze(-1) if self.output_size == 1 else y
 
 
@@ -54,13 +66,30 @@ class SequenceRegressor(Forecaster):
     The layers and arguments of :class:`Forecaster`. ``forward(x, h=None)``: ``x`` (B, T, I),
     ``h`` the layer's state (L, B, H) (or ``(h, c)`` for an LSTM), zeros when None. Returns
     ``(y, h_n)`` with ``y`` (B, T, O), or (B, T) when ``output_size=1``. Passing ``h_n`` back
-    in continues the sequence: what truncated BPTT (:func:`companion.train.fit_stateful`) needs.
+    in continues the sequence: what truncated BPTT (:func:`companion.train.fit_stateful`) needs,
+    so the layer must be one-directional (for a bidirectional one see :class:`StepRegressor`).
     """
+
+    def __init__(self, input_size: int = 1, hidden_size: int = 16, output_size: int = 1, cell: str = "rnn",
+                 num_layers: int = 1, use_torch_nn: bool = False, bidirectional: bool = False):
+        if bidirectional:
+            raise ValueError("SequenceRegressor: bidirectional must be False (a state carried into the next chunk "
+                             "comes from the past only); use StepRegressor for a bidirectional per-step model")
+        super().__init__(input_size, hidden_size, output_size, cell, num_layers, use_torch_nn)
 
     def forward(self, x: torch.Tensor, h=None):
         out, h_n = self.recurrent(x, h)  # (B, T, H)
         y = self.readout(out)  # (B, T, O)
         return (y.squeeze(-1) if self.output_size == 1 else y), h_n
+
+
+def _layer_classes(who: str, cell: str, use_torch_nn: bool) -> dict:
+    """companion's layer classes, or torch.nn's with ``use_torch_nn``; a clear error for an unknown ``cell``."""
+    if cell not in LAYERS:
+        raise ValueError(f"{who}: cell must be one of {sorted(LAYERS)}, got {cell!r}")
+    if use_torch_nn and cell not in TORCH_LAYERS:
+        raise ValueError(f"{who}: torch.nn has no {cell!r} layer; use one of {sorted(TORCH_LAYERS)}")
+    return TORCH_LAYERS if use_torch_nn else LAYERS
 
 
 def final_states(h_n: torch.Tensor, num_layers: int, bidirectional: bool) -> torch.Tensor:
@@ -74,6 +103,56 @@ def final_states(h_n: torch.Tensor, num_layers: int, bidirectional: bool) -> tor
     return torch.cat(list(last), dim=-1)
 
 
+class StepRegressor(nn.Module):
+    """Many-to-many over a padded batch: a prediction at every real step, one- or bidirectional.
+
+    ``StepRegressor(cell, input_size, hidden_size, output_size=1, num_layers=1, bidirectional=False)``.
+    ``forward(x, lengths=None)``: ``x`` (B, T, I) batch first; ``lengths`` (B,) the real length of
+    each sequence, or None when all have T steps. The batch is packed, so each direction reads a
+    sequence's real steps only (the backward direction starts at its last real step), and
+    ``y_t = W_hy h_t + b_y`` with ``h_t = [h_fwd_t ; h_bwd_t]`` (B, T, 2H) when bidirectional.
+    Returns (B, T, O), or (B, T) when ``output_size=1``, with zeros after each sequence's end.
+    ``use_torch_nn=True`` builds the layer from ``torch.nn``, as in :class:`Forecaster`.
+
+    A bidirectional ``StepRegressor`` trained to predict ``x_{t+1}`` at every step reads its
+    targets: ``h_bwd_t`` has seen ``x_{t+1}``. Run it on a prefix ``x_1..x_t`` (``lengths``) to
+    see what it forecasts from the past alone.
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int = 1, num_layers: int = 1,
+                 bidirectional: bool = False, use_torch_nn: bool = False):
+        super().__init__()
+        layers = _layer_classes("StepRegressor", cell, use_torch_nn)
+        self.recurrent = layers[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True,
+                                      bidirectional=bidirectional)
+        self.readout = nn.Linear(hidden_size * (2 if bidirectional else 1), output_size)
+        self.output_size = output_size
+
+    def forward(self, x: torch.Tensor, lengths=None) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.dim() != 3 or x.shape[-1] != self.recurrent.input_size:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"StepRegressor: expected x of shape (B, T, {self.recurrent.input_size}), got {shape}")
+        B, T = x.shape[:2]
+        if lengths is None:
+            out, _ = self.recurrent(x)  # (B, T, D*H)
+        else:
+            lengths = torch.as_tensor(lengths)
+            if lengths.shape != (B,) or lengths.dtype.is_floating_point:
+                raise ValueError(f"StepRegressor: expected lengths of shape ({B},) with integer values, got shape "
+                                 f"{tuple(lengths.shape)} of {lengths.dtype}")
+            if bool((lengths < 1).any()) or bool((lengths > T).any()):
+                raise ValueError(f"StepRegressor: lengths must lie in 1..{T} (x has {T} steps), got "
+                                 f"{int(lengths.min())}..{int(lengths.max())}")
+            packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            out, _ = self.recurrent(packed)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=T)  # zeros after each end
+        y = self.readout(out)  # (B, T, O)
+        if lengths is not None:
+            padding = ~lengths_to_mask(lengths.to(y.device), max_len=T)
+            y = y.masked_fill(padding.unsqueeze(-1), 0.0)  # zeros, not the read-out's bias, in the padding
+        return y.squeeze(-1) if self.output_size == 1 else y
+
+
 class SequenceClassifier(nn.Module):
     """Many-to-one classifier of variable-length sequences.
 
@@ -82,14 +161,15 @@ class SequenceClassifier(nn.Module):
     batch-first ``x`` (B, T, I) with its ``lengths`` (B,) — or a ``PackedSequence`` — and
     returns logits (B, C) from the last layer's final states (:func:`final_states`), so
     padding never reaches the read-out. Dropout acts between layers and before the read-out.
+    ``use_torch_nn=True`` builds the layer from ``torch.nn``, as in :class:`Forecaster`: the same
+    model and ``state_dict``, trained several times faster on a CPU.
     """
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, num_classes: int, num_layers: int = 1,
-                 bidirectional: bool = False, dropout: float = 0.0):
+                 bidirectional: bool = False, dropout: float = 0.0, use_torch_nn: bool = False):
         super().__init__()
-        if cell not in LAYERS:
-            raise ValueError(f"SequenceClassifier: cell must be one of {sorted(LAYERS)}, got {cell!r}")
-        self.recurrent = LAYERS[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True,
+        layers = _layer_classes("SequenceClassifier", cell, use_torch_nn)
+        self.recurrent = layers[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True,
                                       bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0.0)
         self.dropout = nn.Dropout(dropout)
         self.readout = nn.Linear(hidden_size * (2 if bidirectional else 1), num_classes)

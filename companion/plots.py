@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from .checks import check_instance, check_int
 
 
 def _box(ax, x, y, text, color):
@@ -24,8 +27,11 @@ def draw_unrolled_rnn(T: int = 4, ax=None):
 
     Boxes: inputs x_t (bottom), hidden states h_t (middle), outputs y_t (top).
     Every arrow of one kind carries the same matrix: W_xh up from x_t, W_hh
-    across from h_{t-1}, W_hy up to y_t — the parameters are shared in time.
+    across from h_{t-1}, W_hy up to y_t — the parameters are shared in time. ``T`` >= 1.
     """
+    T = check_int("draw_unrolled_rnn", "T", T)
+    if ax is not None:
+        check_instance("draw_unrolled_rnn", "ax", ax, Axes, "a matplotlib Axes or None")
     if ax is None:
         _, ax = plt.subplots(figsize=(2.2 + 1.6 * T, 3.4))
     colors = {"x": "#dbe9f6", "h": "#fde3c8", "y": "#d9f0d3"}

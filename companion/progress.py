@@ -14,6 +14,8 @@ import sys
 
 from tqdm import tqdm
 
+from .checks import describe
+
 
 def in_notebook() -> bool:
     """True inside a Jupyter (ipykernel) kernel."""
@@ -41,7 +43,19 @@ class _NotebookBar(tqdm):
 
 
 def progress(iterable, **kwargs):
-    """Wrap ``iterable`` in a progress bar (tqdm's arguments: ``desc``, ``total``, ``disable``, ...)."""
+    """Wrap ``iterable`` in a progress bar (tqdm's arguments: ``desc``, ``total``, ``disable``, ...).
+
+    ``iterable`` may be None only with ``total`` (a bar advanced by hand with ``update``).
+    """
+    if iterable is None:
+        if kwargs.get("total") is None:
+            raise ValueError("progress: iterable=None needs total=, the number of steps the bar counts")
+    else:
+        try:
+            iter(iterable)
+        except TypeError:
+            raise TypeError(f"progress: expected an iterable (a range, a list, a DataLoader, ...), "
+                            f"got {describe(iterable)}") from None
     kwargs.setdefault("ascii", True)
     kwargs.setdefault("ncols", 100)
     if in_notebook():

@@ -12,8 +12,8 @@
   chapter compares cells at an equal budget.
 * :func:`sunspot_task` — the sunspot forecast of the RNN chapter as tensors: square-root
   counts standardised on the training years, windows, and a train / validation / test
-  split in time order; :func:`sunspot_model` and :func:`fit_sunspots` build and train a forecaster on it with early stopping
-  and scores it in sunspot counts.
+  split in time order, scored in sunspot counts; :func:`sunspot_model` and
+  :func:`fit_sunspots` build and train a forecaster on it with early stopping.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import torch
 
 from . import data, metrics, models, train
 from .cells import set_forget_bias
+from .checks import check_instance, check_int, describe
 
 ADDING_BASELINE_MSE = 1.0 / 6.0  # Var(u1 + u2) for u1, u2 ~ U(0, 1): the MSE of always predicting 1
 
@@ -38,10 +39,12 @@ def adding_problem(n: int, T: int, *, generator: torch.Generator | None = None, 
     ``y`` is the sum of the two marked numbers. Pass a seeded ``generator`` for
     repeatable data.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"adding_problem: n must be a positive int, got {n!r}")
-    if not isinstance(T, int) or T < 2:
-        raise ValueError(f"adding_problem: T must be an int >= 2, got {T!r}")
+    n = check_int("adding_problem", "n", n)
+    T = check_int("adding_problem", "T", T, minimum=2)
+    if generator is not None:
+        check_instance("adding_problem", "generator", generator, torch.Generator, "a torch.Generator or None")
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"adding_problem: expected dtype to be a floating-point torch.dtype, got {describe(dtype)}")
     values = torch.rand(n, T, generator=generator, dtype=dtype)
     half = T // 2
     first = torch.randint(0, half, (n,), generator=generator)
@@ -61,7 +64,7 @@ def adding_model(cell: str, seed: int, *, hidden_size: int = 32, forget_bias: fl
     LSTM's forget-gate bias set to ``forget_bias`` (None: PyTorch's initialisation)."""
     if cell not in models.TORCH_LAYERS:
         raise ValueError(f"adding_model: cell must be one of {sorted(models.TORCH_LAYERS)}, got {cell!r}")
-    torch.manual_seed(seed)
+    torch.manual_seed(check_int("adding_model", "seed", seed, minimum=0))
     model = models.Forecaster(2, hidden_size, cell=cell, use_torch_nn=True)
     if cell == "lstm" and forget_bias is not None:
         set_forget_bias(model.recurrent, forget_bias)
@@ -80,8 +83,7 @@ def fit_adding_problem(cell: str, train_set, valid_set, *, epochs: int, seed: in
     initial weights, and the batch order); its layer is ``torch.nn``'s (tested equal to
     ``companion``'s), whose loop over time runs in C++.
     """
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-        raise ValueError(f"fit_adding_problem: epochs must be a positive int, got {epochs!r}")
+    epochs = check_int("fit_adding_problem", "epochs", epochs)
     model = adding_model(cell, seed, hidden_size=hidden_size, forget_bias=forget_bias)
     history = train.fit(model, train_set, valid=valid_set, epochs=epochs, lr=lr, batch_size=batch_size,
                         clip_norm=clip_norm, stop_below=solved, seed=seed, progress=False)
@@ -134,9 +136,8 @@ def sunspot_task(window: int = 20, n_valid: int = 30, n_test: int = 40) -> Sunsp
     deviation of the training years only; each window of ``window`` years predicts the next.
     """
     years, counts = data.sunspots()
-    for name, value in (("window", window), ("n_valid", n_valid), ("n_test", n_test)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"sunspot_task: {name} must be a positive int, got {value!r}")
+    window, n_valid, n_test = (check_int("sunspot_task", name, value)
+                               for name, value in (("window", window), ("n_valid", n_valid), ("n_test", n_test)))
     test_start = len(counts) - n_test
     valid_start = test_start - n_valid
     if valid_start - window < 1:
@@ -162,7 +163,7 @@ def sunspot_model(cell: str, seed: int, *, hidden_size: int = 16):
     and GRU (tested equal to ``companion``'s), ``companion.ChoGRU`` for ``"cho_gru"``."""
     if cell not in models.LAYERS:
         raise ValueError(f"sunspot_model: cell must be one of {sorted(models.LAYERS)}, got {cell!r}")
-    torch.manual_seed(seed)
+    torch.manual_seed(check_int("sunspot_model", "seed", seed, minimum=0))
     return models.Forecaster(1, hidden_size, cell=cell, use_torch_nn=cell in models.TORCH_LAYERS)
 
 

@@ -3,10 +3,22 @@
 * Tests marked ``gpu`` are skipped, with the reason, where CUDA is absent.
 * Every test runs with one CPU thread: the layers loop over time on small matrices, where a
   second thread costs more than it saves (on a busy 2-core machine, many times more).
+* Every test starts from seeded generators (Python's, NumPy's global one, torch's), seeded from
+  the test's name and ``RECURRENT_TEST_SEED`` (default 0): a test draws the same numbers on
+  every run, so a failure reproduces, and ``RECURRENT_TEST_SEED=1 make test`` draws other ones.
+  The ``rng`` fixture is a NumPy ``Generator`` seeded the same way; a failing test's report
+  names its seed.
 """
 
+import os
+import random
+import zlib
+
+import numpy as np
 import pytest
 import torch
+
+TEST_SEED_VAR = "RECURRENT_TEST_SEED"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -16,6 +28,46 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+def _base_seed() -> int:
+    value = os.environ.get(TEST_SEED_VAR, "").strip() or "0"
+    if not value.isdigit():
+        raise pytest.UsageError(f"{TEST_SEED_VAR} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def seed_of(nodeid: str) -> int:
+    """The seed of one test: its name's CRC-32 mixed with ``RECURRENT_TEST_SEED``."""
+    return (zlib.crc32(nodeid.encode()) + 1_000_003 * _base_seed()) % 2**32
+
+
+@pytest.fixture(autouse=True)
+def seeded(request):
+    """Seed Python's, NumPy's and torch's generators for this test; yield the seed."""
+    seed = seed_of(request.node.nodeid)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    request.node.user_properties.append(("seed", seed))
+    yield seed
+
+
+@pytest.fixture
+def rng(seeded):
+    """A NumPy random ``Generator`` seeded for this test."""
+    return np.random.default_rng(seeded)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and report.when == "call":
+        seed = dict(item.user_properties).get("seed")
+        base = os.environ.get(TEST_SEED_VAR, "0") or "0"
+        report.sections.append(("seed", f"this test ran with seed {seed} ({TEST_SEED_VAR}={base}); "
+                                        f"it draws the same numbers when run again"))
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,11 @@ outputs and gradients with messages that say what differs and by how much.
 from __future__ import annotations
 
 import random
+import zlib
+from dataclasses import dataclass, field
+from itertools import product
 
+import pytest
 import torch
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
@@ -229,3 +233,166 @@ def assert_state_dict_moves_both_ways(name: str, args: tuple, kwargs: dict, x: t
             assert torch.equal(a, b), f"{direction}: {key} differs after load_state_dict"
         with torch.no_grad():
             assert_same_outputs(ours(x), ref(x))
+
+
+# -- tests ported from PyTorch (tests/test_torch_port_*.py) ---------------------------
+#
+# Shared by the tests ported from PyTorch (``tests/test_torch_port_*.py``).
+#
+# Every ported test runs twice, once on ``torch.nn`` (the reference: the test must pass there, or
+# the port is wrong) and once on ``companion`` (the claim: a drop-in equivalent). The fixture
+# ``nn_impl`` gives the namespace, ``torch.nn`` or ``companion``, from which a test takes
+# ``RNN``, ``LSTM``, ``GRU``, ``RNNCell``, ``LSTMCell`` and ``GRUCell``.
+#
+# The sample inputs below are those of ``torch/testing/_internal/common_modules.py`` (torch
+# 2.13: ``module_inputs_torch_nn_RNN_GRU``, ``..._LSTM``, ``..._RNN_GRU_Cell``, ``..._LSTMCell``
+# and the matching ``module_error_inputs_...``), rewritten here because that module cannot be
+# imported without torch's test-only dependencies (``expecttest``), and so that a sample names
+# its module by name and runs on either namespace.
+
+
+
+IMPLS = {"torch.nn": torch.nn, "companion": companion}
+
+
+@pytest.fixture(params=list(IMPLS), ids=list(IMPLS))
+def nn_impl(request):
+    """``torch.nn`` or ``companion``: where the test takes its recurrent modules from."""
+    return IMPLS[request.param]
+
+
+@pytest.fixture(autouse=True)
+def seeded(request):
+    """Seed torch's global generator from the test's id, so every draw (make_tensor, torch.randn,
+    reset_parameters, dropout) is reproducible and a failure can be rerun alone."""
+    torch.manual_seed(zlib.crc32(request.node.nodeid.encode()))
+
+
+def make(shape, dtype=torch.float64, device="cpu", requires_grad=False):
+    """``torch.testing.make_tensor`` as common_modules calls it (values in [-9, 9))."""
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    return torch.testing.make_tensor(shape, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# -- sample inputs ---------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """One ``ModuleInput``: constructor arguments, forward arguments (built lazily, for a dtype,
+    device and requires_grad) and how the reference output is computed from a batched call."""
+
+    kind: str
+    ctor_args: tuple = ()
+    ctor_kwargs: dict = field(default_factory=dict)
+    forward: object = None  # forward(dtype, device, requires_grad) -> tuple of args
+    reference: str = ""  # "cell", "lstmcell", "rnn_gru" or "lstm": common_modules' no_batch_dim_reference_*
+    desc: str = ""
+
+    @property
+    def id(self) -> str:
+        kw = ",".join(f"{k}={v}" for k, v in self.ctor_kwargs.items())
+        args = ",".join(map(str, self.ctor_args))
+        return f"{self.kind}({args}{',' if args and kw else ''}{kw}){self.desc}"
+
+    def construct(self, impl, **extra):
+        return getattr(impl, self.kind)(*self.ctor_args, **self.ctor_kwargs, **extra)
+
+
+def cell_samples(kind: str) -> list[Sample]:
+    """module_inputs_torch_nn_RNN_GRU_Cell (is_rnn for RNNCell) and module_inputs_torch_nn_LSTMCell."""
+    if kind == "LSTMCell":
+        fwd = lambda dt, dev, rg: (make(5, dt, dev, rg), (make(10, dt, dev, rg), make(10, dt, dev, rg)))  # noqa: E731
+        return [Sample(kind, (5, 10), {}, fwd, "lstmcell"), Sample(kind, (5, 10), {"bias": True}, fwd, "lstmcell")]
+    fwd = lambda dt, dev, rg: (make(5, dt, dev, rg), make(10, dt, dev, rg))  # noqa: E731
+    samples = [Sample(kind, (5, 10), {}, fwd, "cell"), Sample(kind, (5, 10), {"bias": True}, fwd, "cell")]
+    if kind == "RNNCell":
+        samples.append(Sample(kind, (5, 10), {"bias": True, "nonlinearity": "relu"}, fwd, "cell"))
+    return samples
+
+
+def layer_samples(kind: str, with_packed_sequence: bool = False) -> list[Sample]:
+    """module_inputs_torch_nn_RNN_GRU (RNN, GRU) and module_inputs_torch_nn_LSTM: 2 layers, every
+    combination of bias, batch_first, bidirectional (and nonlinearity for RNN); unbatched inputs."""
+    samples = []
+    if kind == "LSTM":
+        for b, b_f, bidir, proj_size in product((False, True), (False, True), (False, True), (0, 2)):
+            cons = {"input_size": 2, "hidden_size": 3, "num_layers": 2, "proj_size": proj_size,
+                    "batch_first": b_f, "bias": b, "bidirectional": bidir}
+            h_out = proj_size if proj_size > 0 else 3
+            D = 4 if bidir else 2
+            samples.append(Sample(kind, (), dict(cons), lambda dt, dev, rg: (make((2, 2), dt, dev, rg),), "lstm"))
+            samples.append(Sample(kind, (), dict(cons), lambda dt, dev, rg, D=D, h_out=h_out: (
+                make((3, 2), dt, dev, rg), (make((D, h_out), dt, dev, rg), make((D, 3), dt, dev, rg))), "lstm",
+                desc="-hx"))
+        return samples
+    is_rnn = kind == "RNN"
+    combos = product(("relu", "tanh"), (False, True), (False, True), (False, True)) if is_rnn else \
+        ((None, *c) for c in product((False, True), (False, True), (False, True)))
+    for nl, b, b_f, bidir in combos:
+        cons = {"input_size": 2, "hidden_size": 2, "num_layers": 2, "batch_first": b_f, "bias": b, "bidirectional": bidir}
+        cons_hidden = dict(cons, hidden_size=3)
+        if is_rnn:
+            cons["nonlinearity"] = cons_hidden["nonlinearity"] = nl
+        D = 4 if bidir else 2
+        samples.append(Sample(kind, (), cons, lambda dt, dev, rg: (make((3, 2), dt, dev, rg),), "rnn_gru"))
+        samples.append(Sample(kind, (), cons_hidden, lambda dt, dev, rg, D=D: (
+            make((3, 2), dt, dev, rg), make((D, 3), dt, dev, rg)), "rnn_gru", desc="-hx"))
+        if with_packed_sequence:
+            for T, B, lengths in ((5, 2, [5, 3]), (5, 5, [5, 3, 3, 2, 2])):
+                samples.append(Sample(kind, (), cons, lambda dt, dev, rg, T=T, B=B, lengths=lengths: (
+                    packed(make((T, B, 2), dt, dev, rg), lengths),), "", desc=f"-packed{B}"))
+    return samples
+
+
+def packed(inp: torch.Tensor, lengths) -> torch.nn.utils.rnn.PackedSequence:
+    """common_modules' make_packed_sequence: the padded tensor does not require grad, the data does."""
+    requires_grad = inp.requires_grad
+    inp.requires_grad_(False)
+    seq = pack_padded_sequence(inp, torch.tensor(lengths))
+    seq.data.requires_grad_(requires_grad)
+    return seq
+
+
+def samples_of(kind: str) -> list[Sample]:
+    return cell_samples(kind) if kind.endswith("Cell") else layer_samples(kind)
+
+
+KINDS = ("RNN", "GRU", "LSTM", "RNNCell", "GRUCell", "LSTMCell")
+
+# -- common_modules' no-batch-dim reference functions -------------------------------
+
+
+def reference_output(sample: Sample, m, args):
+    """What the module gives on the same input with a batch of one added and then removed."""
+    if sample.reference == "cell":
+        batched = [a.unsqueeze(0) for a in args]
+        return m(*batched).squeeze(0)
+    if sample.reference == "lstmcell":
+        inp, (h, c) = args
+        out = m(inp.unsqueeze(0), (h.unsqueeze(0), c.unsqueeze(0)))
+        return out[0].squeeze(0), out[1].squeeze(0)
+    batch_dim = 0 if sample.ctor_kwargs["batch_first"] else 1
+    inp, h = args[0], (args[1] if len(args) == 2 else None)
+    if sample.reference == "rnn_gru":
+        out = m(inp.unsqueeze(batch_dim), None if h is None else h.unsqueeze(1))
+        return out[0].squeeze(batch_dim), out[1].squeeze(1)
+    out = m(inp.unsqueeze(batch_dim), None if h is None else (h[0].unsqueeze(1), h[1].unsqueeze(1)))
+    return out[0].squeeze(batch_dim), (out[1][0].squeeze(1), out[1][1].squeeze(1))
+
+
+def leaves(value) -> list:
+    """The tensors of a (nested) return value, PackedSequence data included, in order."""
+    if isinstance(value, torch.nn.utils.rnn.PackedSequence):
+        return [value.data]
+    if isinstance(value, (tuple, list)):
+        return [t for v in value for t in leaves(v)]
+    return [value] if isinstance(value, torch.Tensor) else []
+
+
+def assert_equal(actual, expected, what="", atol=None, rtol=None):
+    """``TestCase.assertEqual`` on nested tensors: same structure, shapes, dtypes, values."""
+    a, e = leaves(actual), leaves(expected)
+    assert len(a) == len(e), f"{what}: {len(a)} tensors, expected {len(e)}"
+    for i, (x, y) in enumerate(zip(a, e)):
+        torch.testing.assert_close(x, y, atol=atol, rtol=rtol, msg=lambda m: f"{what}[{i}]: {m}")

@@ -146,3 +146,14 @@ def test_truncated_bptt_stops_the_gradient_at_chunk_boundaries(cell):
             assert before == 0, f"gradient of chunk 2's loss leaked into chunk 1's inputs: max {before:.3g}"
         else:
             assert before > 0, "control: without detaching, the gradient reaches chunk 1"
+
+
+def test_jacobian_norms_at_zero_states_are_the_norms_of_matrix_powers_also_for_a_non_normal_matrix():
+    # The bptt chapter's counter-example: spectral radius 0.78, yet the products grow a thousandfold
+    # before they decay. Reference: torch.linalg.matrix_power, independent of jacobian_norms' loop.
+    H, T = 8, 120
+    W = 0.78 * torch.eye(H, dtype=torch.float64) + torch.diag(torch.ones(H - 1, dtype=torch.float64), 1)
+    norms = jacobian_norms(W, torch.zeros(T, H, dtype=torch.float64))
+    powers = torch.stack([torch.linalg.matrix_power(W, k) for k in range(T)])
+    assert torch.allclose(norms, torch.linalg.matrix_norm(powers, ord=2), rtol=1e-10, atol=1e-12)
+    assert torch.linalg.eigvals(W).abs().max() < 1 < norms.max() / 1000

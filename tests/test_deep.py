@@ -1,5 +1,7 @@
 """Deep and bidirectional models: SequenceClassifier reads the right final states, ResidualRNN
-is a sum of its layers, the training helper learns, and the loaders return the documented shapes."""
+is a sum of its layers, a bidirectional Forecaster reads only its window while a bidirectional
+StepRegressor reads the step after each one, the training helper learns, and the loaders return
+the documented shapes."""
 
 import numpy as np
 import pytest
@@ -9,7 +11,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 import companion
 from companion.classify import accuracy, fit_classifier
-from companion.models import ResidualRNN, SequenceClassifier, final_states
+from companion.models import Forecaster, ResidualRNN, SequenceClassifier, SequenceRegressor, StepRegressor, final_states
 from helpers import LAYERS, generator, randn
 
 
@@ -68,6 +70,98 @@ def test_sequence_classifier_errors_name_what_was_expected():
         model(torch.zeros(2, 6, 3), torch.tensor([1, 2, 3]))
 
 
+
+# -- forecasting with a bidirectional layer: a window encoder is legitimate, per-step prediction leaks ----------
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_bidirectional_forecaster_maps_both_final_states_of_the_window_to_the_forecast(kind):
+    gen = generator(21)
+    torch.manual_seed(21)
+    model = Forecaster(2, 4, output_size=3, cell=kind.lower(), num_layers=2, bidirectional=True).double()
+    ref = getattr(nn, kind)(2, 4, num_layers=2, bidirectional=True, batch_first=True).double()
+    ref.load_state_dict(model.recurrent.state_dict())
+    x = randn(gen, 5, 7, 2)
+    out, _ = ref(x)  # (B, T, 2H): the last layer's states
+    expected = model.readout(torch.cat([out[:, -1, :4], out[:, 0, 4:]], dim=-1))  # forward at T, backward at 1
+    assert model(x).shape == (5, 3)
+    assert torch.allclose(model(x), expected, atol=1e-10, rtol=0), (model(x) - expected).abs().max()
+
+
+def test_bidirectional_forecaster_is_the_same_model_with_torch_nn_layers():
+    gen = generator(22)
+    torch.manual_seed(22)
+    ours = Forecaster(1, 5, cell="gru", bidirectional=True).double()
+    fast = Forecaster(1, 5, cell="gru", bidirectional=True, use_torch_nn=True).double()
+    fast.load_state_dict(ours.state_dict())
+    x = randn(gen, 3, 9, 1)
+    assert ours(x).shape == (3,)
+    assert torch.allclose(ours(x), fast(x), atol=1e-10, rtol=0)
+
+
+def test_one_directional_forecaster_still_reads_the_last_output():
+    gen = generator(23)
+    torch.manual_seed(23)
+    model = Forecaster(1, 4, cell="rnn").double()
+    ref = nn.RNN(1, 4, batch_first=True).double()
+    ref.load_state_dict(model.recurrent.state_dict())
+    x = randn(gen, 3, 6, 1)
+    assert model.readout.in_features == 4
+    assert torch.allclose(model(x), model.readout(ref(x)[0][:, -1]).squeeze(-1), atol=1e-10, rtol=0)
+
+
+@pytest.mark.parametrize("bidirectional", [True, False], ids=["bi", "uni"])
+@pytest.mark.parametrize("kind", LAYERS)
+def test_step_regressor_predicts_at_every_step_from_each_sequence_alone(kind, bidirectional):
+    gen = generator(24)
+    torch.manual_seed(24)
+    model = StepRegressor(kind.lower(), 2, 3, output_size=2, num_layers=2, bidirectional=bidirectional).double()
+    ref = getattr(nn, kind)(2, 3, num_layers=2, bidirectional=bidirectional, batch_first=True).double()
+    ref.load_state_dict(model.recurrent.state_dict())
+    lengths = torch.tensor([6, 2, 4])
+    x = randn(gen, 3, 6, 2)
+    full = model(x)  # no lengths: every sequence has 6 steps
+    assert full.shape == (3, 6, 2)
+    assert torch.allclose(full, model.readout(ref(x)[0]), atol=1e-10, rtol=0)
+    garbage = x.clone()
+    garbage[~companion.masking.lengths_to_mask(lengths)] = float("nan")  # the padding must never be read
+    y = model(garbage, lengths)
+    for b, n in enumerate(lengths.tolist()):
+        alone = model.readout(ref(x[b : b + 1, :n])[0])[0]  # (n, 2), the sequence run alone
+        assert torch.allclose(y[b, :n], alone, atol=1e-10, rtol=0), f"sequence {b} (length {n})"
+        assert torch.all(y[b, n:] == 0), f"sequence {b}: the padding must hold zeros, got {y[b, n:]}"
+
+
+def test_bidirectional_step_regressor_reads_the_next_input_and_a_one_directional_one_does_not():
+    """What makes per-step forecasting with a bidirectional layer a leak: y_t depends on x_{t+1}."""
+    gen = generator(25)
+    x = randn(gen, 1, 8, 1)
+    changed = x.clone()
+    changed[0, 5] += 1.0  # change x_6 (index 5) only
+    for bidirectional in (True, False):
+        torch.manual_seed(25)
+        model = StepRegressor("gru", 1, 4, bidirectional=bidirectional).double()
+        with torch.no_grad():
+            moved = (model(x) - model(changed)).abs()[0] > 1e-12  # (T,)
+        if bidirectional:
+            assert moved.all(), f"bidirectional: y_t should depend on x_6 for every t, moved at {moved.tolist()}"
+        else:
+            assert moved.tolist() == [False] * 5 + [True] * 3, f"one-directional: moved at {moved.tolist()}"
+
+
+def test_step_regressor_and_sequence_regressor_name_bad_arguments():
+    model = StepRegressor("gru", 2, 3)
+    with pytest.raises(ValueError, match=r"StepRegressor: expected x of shape \(B, T, 2\), got \(4, 2\)"):
+        model(torch.zeros(4, 2))
+    with pytest.raises(ValueError, match=r"expected lengths of shape \(2,\) with integer values, got shape \(3,\)"):
+        model(torch.zeros(2, 5, 2), torch.tensor([1, 2, 3]))
+    with pytest.raises(ValueError, match=r"lengths must lie in 1..5 \(x has 5 steps\), got 0..6"):
+        model(torch.zeros(2, 5, 2), torch.tensor([0, 6]))
+    with pytest.raises(ValueError, match="cell must be one of"):
+        StepRegressor("cnn", 2, 3)
+    with pytest.raises(ValueError, match="SequenceRegressor: bidirectional must be False"):
+        SequenceRegressor(1, 4, bidirectional=True)
+
 @pytest.mark.parametrize("kind", LAYERS)
 def test_residual_rnn_adds_each_layers_output_to_its_input(kind):
     gen = generator(13)
@@ -124,6 +218,24 @@ def test_fit_classifier_learns_the_sign_of_a_variable_length_sum():
     model = SequenceClassifier("gru", 1, 8, 2)
     fit_classifier(model, x.float(), lengths, y, epochs=10, lr=3e-2, batch_size=100, progress=False)
     assert accuracy(model, x.float(), lengths, y) > 0.9
+
+
+def test_fit_classifier_orders_batches_by_the_runs_seed_unless_given(monkeypatch):
+    gen = generator(17)
+    lengths = torch.randint(2, 6, (40,), generator=gen)
+    x = torch.randn(40, 5, 1, generator=gen) * companion.masking.lengths_to_mask(lengths)[..., None]
+    y = (x.sum(dim=(1, 2)) > 0).long()
+
+    def losses(seed, run_seed):
+        monkeypatch.setenv("RECURRENT_SEED", str(run_seed))
+        torch.manual_seed(0)  # the same initial weights every time: only the batch order may differ
+        return fit_classifier(SequenceClassifier("rnn", 1, 3, 2), x, lengths, y, epochs=2, batch_size=8,
+                              seed=seed, progress=False)
+
+    assert losses(None, 3) == losses(3, 0), "seed=None must use the run's seed (RECURRENT_SEED)"
+    assert losses(None, 3) != losses(None, 4), "another run's seed must give another batch order"
+    with pytest.raises(ValueError, match="seed must be a non-negative integer or None, got -1"):
+        losses(-1, 0)
 
 
 def test_fit_classifier_names_mismatched_sizes():
@@ -194,3 +306,27 @@ def test_final_states_checker_accepts_the_solution_and_rejects_reading_the_first
 
     with pytest.raises(ExerciseError, match=r"final_states: wrong value; largest difference"):
         check_final_states(first_layer, trials=40)
+
+
+@pytest.mark.parametrize("name", ["Forecaster", "StepRegressor", "SequenceClassifier"])
+def test_models_with_torch_nn_layers_are_the_same_models(name):
+    """use_torch_nn=True only swaps the layer: the state_dict moves both ways and the outputs agree."""
+    gen = generator(26)
+    torch.manual_seed(26)
+    x, lengths = randn(gen, 3, 6, 2), torch.tensor([6, 2, 4])
+    if name == "Forecaster":
+        build, call = (lambda t: Forecaster(2, 4, cell="lstm", bidirectional=True, use_torch_nn=t)), (lambda m: m(x))
+    elif name == "StepRegressor":
+        build, call = (lambda t: StepRegressor("gru", 2, 4, bidirectional=True, use_torch_nn=t)), (lambda m: m(x, lengths))
+    else:
+        build, call = (lambda t: SequenceClassifier("lstm", 2, 4, 5, num_layers=2, bidirectional=True,
+                                                    use_torch_nn=t)), (lambda m: m(x, lengths))
+    ours, fast = build(False).double().eval(), build(True).double().eval()
+    assert isinstance(fast.recurrent, nn.RNNBase) and not isinstance(ours.recurrent, nn.RNNBase)
+    fast.load_state_dict(ours.state_dict())
+    assert torch.allclose(call(ours), call(fast), atol=1e-10, rtol=0)
+    with pytest.raises(ValueError, match="torch.nn has no 'cho_gru' layer"):
+        build_cho = {"Forecaster": lambda: Forecaster(2, 4, cell="cho_gru", use_torch_nn=True),
+                     "StepRegressor": lambda: StepRegressor("cho_gru", 2, 4, use_torch_nn=True),
+                     "SequenceClassifier": lambda: SequenceClassifier("cho_gru", 2, 4, 5, use_torch_nn=True)}[name]
+        build_cho()

@@ -321,7 +321,7 @@ def test_adding_model_is_the_same_for_the_same_seed_and_sets_the_forget_bias():
 
 
 @pytest.mark.parametrize("kwargs, message", [({"cell": "cho_gru"}, "cell must be one of"),
-                                              ({"epochs": 0}, "epochs must be a positive int")])
+                                              ({"epochs": 0}, "epochs must be a positive integer")])
 def test_fit_adding_problem_rejects_bad_arguments(kwargs, message):
     data = adding_problem(8, 6, generator=torch.Generator().manual_seed(0))
     args = {"cell": "gru", "epochs": 1} | kwargs

@@ -64,12 +64,12 @@ def test_hidden_state_on_cpu_with_input_on_cuda_raises_a_clear_device_error(kind
     layer = getattr(companion, kind)(3, 4).cuda()
     x, h = torch.randn(5, 2, 3, device="cuda"), torch.zeros(1, 2, 4)
     hx = (h, h) if kind == "LSTM" else h
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(RuntimeError) as info:
         layer(x, hx)
     message = str(info.value)
     assert re.search(r"expected (hx|h_0) on device cuda(:0)? .*got cpu", message), message
 
 
 def test_input_on_cuda_with_module_on_cpu_raises_a_clear_device_error():
-    with pytest.raises(ValueError, match=r"expected input on device cpu .*got cuda"):
+    with pytest.raises(RuntimeError, match=r"expected input on device cpu .*got cuda"):
         companion.GRUCell(3, 4)(torch.randn(2, 3, device="cuda"))
