@@ -304,3 +304,88 @@ def test_set_forget_bias_sets_b_f_and_leaves_the_other_gates(make):
 def test_set_forget_bias_refuses_a_gru_with_a_clear_message():
     with pytest.raises(ValueError, match=r"expected bias_ih of 4H = 12 rows \(an LSTM\), got 9"):
         companion.cells.set_forget_bias(companion.GRUCell(2, 3))
+
+
+# -- the comparison tasks of the LSTM and GRU chapters -------------------------
+
+
+def test_adding_model_is_the_same_for_the_same_seed_and_sets_the_forget_bias():
+    a, b = companion.tasks.adding_model("lstm", 3), companion.tasks.adding_model("lstm", 3)
+    other = companion.tasks.adding_model("lstm", 4)
+    assert all(torch.equal(a.state_dict()[k], b.state_dict()[k]) for k in a.state_dict())
+    assert not torch.equal(a.recurrent.weight_hh_l0, other.recurrent.weight_hh_l0)
+    H = a.recurrent.hidden_size
+    assert torch.all(a.recurrent.bias_ih_l0[H:2 * H] == 1.0) and torch.all(a.recurrent.bias_hh_l0[H:2 * H] == 0.0)
+    plain = companion.tasks.adding_model("lstm", 3, forget_bias=None)
+    assert not torch.all(plain.recurrent.bias_ih_l0[H:2 * H] == 1.0), "forget_bias=None must keep PyTorch's biases"
+
+
+@pytest.mark.parametrize("kwargs, message", [({"cell": "cho_gru"}, "cell must be one of"),
+                                              ({"epochs": 0}, "epochs must be a positive integer")])
+def test_fit_adding_problem_rejects_bad_arguments(kwargs, message):
+    data = adding_problem(8, 6, generator=torch.Generator().manual_seed(0))
+    args = {"cell": "gru", "epochs": 1} | kwargs
+    with pytest.raises(ValueError, match=f"(fit_adding_problem|adding_model): {message}"):
+        companion.tasks.fit_adding_problem(args.pop("cell"), data, data, seed=0, **args)
+
+
+def test_fit_adding_problem_stops_after_the_first_solved_epoch_and_otherwise_spends_the_budget():
+    g = torch.Generator().manual_seed(0)
+    train, valid = adding_problem(64, 6, generator=g), adding_problem(32, 6, generator=g)
+    _, history = companion.tasks.fit_adding_problem("rnn", train, valid, epochs=3, seed=0, hidden_size=4, solved=10.0)
+    assert len(history.valid_loss) == 1, "every MSE is below 10: it must stop after the first epoch"
+    _, history = companion.tasks.fit_adding_problem("rnn", train, valid, epochs=3, seed=0, hidden_size=4, solved=None)
+    assert len(history.valid_loss) == 3
+
+
+def test_sunspot_task_splits_in_time_order_and_scales_with_the_training_years_only():
+    task = companion.tasks.sunspot_task(window=20, n_valid=30, n_test=40)
+    years, counts = companion.data.sunspots()
+    n = len(counts)
+    assert task.test_start == n - 40 and task.valid_start == n - 70
+    index = task.target_index
+    assert index["train"].max() < index["valid"].min() <= index["valid"].max() < index["test"].min()
+    assert len(index["test"]) == 40 and len(index["valid"]) == 30 and index["train"].min() == 20
+    train_z = np.sqrt(counts[: n - 70])
+    assert np.isclose(task.mean, train_z.mean()) and np.isclose(task.std, train_z.std())
+    np.testing.assert_allclose(task.to_counts(task.scaled), counts, atol=1e-9)
+    X, y = task.tensors["valid"]
+    assert X.shape == (30, 20, 1) and y.shape == (30,)
+    k = 7  # a window is the 20 years before its target
+    target = index["valid"][k]
+    np.testing.assert_allclose(X[k, :, 0].numpy(), task.scaled[target - 20 : target], rtol=1e-6)
+    np.testing.assert_allclose(y[k].item(), task.scaled[target], rtol=1e-6)
+    expected_naive = np.mean(np.abs(counts[n - 40:] - counts[n - 41 : n - 1]))
+    assert np.isclose(task.naive_mae(), expected_naive)
+
+
+def test_sunspot_task_mae_scores_a_model_in_counts():
+    task = companion.tasks.sunspot_task()
+    model = companion.tasks.sunspot_model("gru", 0, hidden_size=4)
+    with torch.no_grad():
+        scaled = model(task.tensors["test"][0]).numpy().astype(np.float64)
+    predicted = np.maximum(scaled * task.std + task.mean, 0) ** 2
+    expected = np.mean(np.abs(task.counts[-40:] - predicted))
+    assert np.isclose(task.mae(model), expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs", [{"window": 0}, {"n_test": 2.5}, {"window": 250}])
+def test_sunspot_task_rejects_bad_sizes(kwargs):
+    with pytest.raises(ValueError, match="sunspot_task"):
+        companion.tasks.sunspot_task(**kwargs)
+
+
+def test_sunspot_model_uses_torch_nn_where_it_has_the_cell_and_companion_for_cho():
+    assert isinstance(companion.tasks.sunspot_model("lstm", 0).recurrent, nn.LSTM)
+    assert isinstance(companion.tasks.sunspot_model("cho_gru", 0).recurrent, companion.ChoGRU)
+    with pytest.raises(ValueError, match="sunspot_model: cell must be one of"):
+        companion.tasks.sunspot_model("transformer", 0)
+
+
+def test_fit_sunspots_keeps_the_best_validation_epoch_and_stops_after_patience():
+    task = companion.tasks.sunspot_task()
+    model, history = companion.tasks.fit_sunspots(task, "rnn", seed=0, epochs=400, hidden_size=4, lr=0.5, patience=3)
+    assert len(history.valid_loss) < 400, "a learning rate of 0.5 stops improving long before 400 epochs"
+    assert len(history.valid_loss) - 1 - history.best_epoch == 3
+    kept = companion.train.evaluate(model, *task.tensors["valid"])
+    assert np.isclose(kept, min(history.valid_loss), rtol=1e-5)
