@@ -15,7 +15,7 @@ module             what it holds
 ``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
 ``data``           data sets shipped by maintained packages, windowing, splits, scaling
 ``baselines``      naive and seasonal naive forecasts
-``tasks``          synthetic long-memory tasks (the adding problem)
+``tasks``          the adding problem and the sunspot task, with the models and fits the chapters share
 ``models``         small models shared by chapters (``Forecaster``, ``SequenceRegressor``, ``StepRegressor``,
                    ``SequenceClassifier``, ``ResidualRNN``)
 ``masking``        padding, masks, masked losses that never count padding
