@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checks import shape_str
+from .checks import check_instance, check_int, shape_str
 
 
 def _lengths_tensor(who: str, lengths, device=None) -> torch.Tensor:
@@ -34,7 +34,9 @@ def _lengths_tensor(who: str, lengths, device=None) -> torch.Tensor:
 def lengths_to_mask(lengths, max_len: int | None = None) -> torch.Tensor:
     """(B,) lengths -> (B, T) bool mask, ``mask[b, t] = t < lengths[b]``; ``T = max_len`` or the longest."""
     lengths = _lengths_tensor("lengths_to_mask", lengths)
-    T = int(lengths.max()) if max_len is None else max_len
+    if lengths.numel() == 0:
+        raise ValueError("lengths_to_mask: expected at least one length, got an empty lengths tensor")
+    T = int(lengths.max()) if max_len is None else check_int("lengths_to_mask", "max_len", max_len)
     if T < int(lengths.max()):
         raise ValueError(f"lengths_to_mask: max_len={T} is shorter than the longest sequence ({int(lengths.max())})")
     return torch.arange(T, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)
@@ -67,8 +69,14 @@ def reverse_padded(x: torch.Tensor, lengths) -> torch.Tensor:
     ``out[b, t] = x[b, lengths[b] - 1 - t]`` for ``t < lengths[b]``, ``x[b, t]`` otherwise. This is
     what the backward direction of a bidirectional layer reads.
     """
+    check_instance("reverse_padded", "x", x, torch.Tensor, "a batch-first (B, T, ...) tensor")
+    if x.dim() < 2:
+        raise ValueError(f"reverse_padded: expected x of shape (B, T, ...), got {shape_str(x.shape)}")
     lengths = _lengths_tensor("reverse_padded", lengths, device=x.device)
     B, T = x.shape[:2]
+    if tuple(lengths.shape) != (B,) or (B and int(lengths.max()) > T):
+        raise ValueError(f"reverse_padded: expected one length per sequence of x {shape_str(x.shape)}, each at most "
+                         f"T = {T}, got lengths {lengths.tolist()}")
     t = torch.arange(T, device=x.device).unsqueeze(0)  # (1, T)
     source = torch.where(t < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - t, t)  # (B, T)
     index = source.view(B, T, *([1] * (x.dim() - 2))).expand_as(x)
@@ -76,11 +84,19 @@ def reverse_padded(x: torch.Tensor, lengths) -> torch.Tensor:
 
 
 def _mask_for(who: str, values: torch.Tensor, mask) -> torch.Tensor:
+    """``mask`` as a (B, T) bool mask matching ``values`` (B, T, ...), with at least one real step: a mean
+    over no step at all would be NaN."""
+    check_instance(who, "values", values, torch.Tensor, "a (B, T, ...) tensor")
+    if values.dim() < 2:
+        raise ValueError(f"{who}: expected values of shape (B, T, ...), got {shape_str(values.shape)}")
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         mask = lengths_to_mask(mask, max_len=values.shape[1])  # lengths were given
     if values.shape[:2] != mask.shape:
         raise ValueError(f"{who}: expected values of shape (B, T, ...) = {shape_str(mask.shape)} + (...) to match "
                          f"the mask, got {shape_str(values.shape)}")
+    if not bool(mask.any()):
+        raise ValueError(f"{who}: the mask selects no real step in a batch of shape {shape_str(mask.shape)} (all "
+                         f"padding): the mean over no steps is undefined (NaN); expected at least one real step")
     return mask.to(values.device)
 
 
@@ -127,7 +143,4 @@ def masked_cross_entropy(logits: torch.Tensor, target: torch.Tensor, mask=None, 
             raise ValueError(f"masked_cross_entropy: pad_id must be an integer token id, got {pad_id!r}")
         mask = target != pad_id
     mask = _mask_for("masked_cross_entropy", logits, mask)
-    if not bool(mask.any()):
-        raise ValueError(f"masked_cross_entropy: the mask selects no real step in a batch of shape "
-                         f"{shape_str(target.shape)} (all padding): the mean over no steps is undefined")
     return F.cross_entropy(logits[mask], target[mask])

@@ -35,15 +35,36 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from . import config
+from .checks import check_bool, check_instance, check_int, check_real, describe, shape_str
 from .layers import GRU
 from .masking import masked_cross_entropy  # the one masked loss; re-exported for the chapters
 from .progress import progress as progress_bar
-from .translation import Vocab
+from .translation import Batch, Vocab
 
 
 def _hidden(state):
     """The hidden state h of a GRU/RNN state, or of an LSTM's ``(h, c)``: (layers, B, H)."""
     return state[0] if isinstance(state, tuple) else state
+
+
+def _check_source(who: str, src, src_lengths) -> None:
+    """``src`` a (B, S) tensor of token ids, ``src_lengths`` (B,) integers in 1..S: one length per sentence."""
+    check_instance(who, "src", src, torch.Tensor, "a (B, S) tensor of token ids")
+    if src.dim() != 2 or src.is_floating_point() or src.dtype == torch.bool:
+        raise ValueError(f"{who}: expected src of shape (B, S) holding integer token ids, got {describe(src)}")
+    check_instance(who, "src_lengths", src_lengths, torch.Tensor, "a (B,) tensor of lengths")
+    B, S = src.shape
+    if tuple(src_lengths.shape) != (B,) or src_lengths.is_floating_point() or src_lengths.dtype == torch.bool:
+        raise ValueError(f"{who}: expected src_lengths of shape ({B},), one integer length per sentence of src "
+                         f"{shape_str(src.shape)}, got {describe(src_lengths)}")
+    if B and (int(src_lengths.min()) < 1 or int(src_lengths.max()) > S):
+        raise ValueError(f"{who}: every source length must be between 1 and S = {S} (src's padded length), "
+                         f"got lengths from {int(src_lengths.min())} to {int(src_lengths.max())}")
+
+
+def _check_sizes(who: str, **sizes) -> None:
+    for name, value in sizes.items():
+        check_int(who, name, value)
 
 
 def _select(state, index):
@@ -67,10 +88,12 @@ class Encoder(nn.Module):
 
     def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, rnn=GRU):
         super().__init__()
+        _check_sizes("Encoder", vocab_size=vocab_size, embed_size=embed_size, hidden_size=hidden_size)
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=Vocab.pad_id)
         self.rnn = rnn(embed_size, hidden_size, batch_first=True)
 
     def forward(self, src, lengths):
+        _check_source("Encoder", src, lengths)
         packed = pack_padded_sequence(self.embedding(src), lengths.cpu(), batch_first=True, enforce_sorted=False)
         outputs, state = self.rnn(packed)
         outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=src.shape[1])
@@ -87,6 +110,7 @@ class Decoder(nn.Module):
 
     def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, rnn=GRU):
         super().__init__()
+        _check_sizes("Decoder", vocab_size=vocab_size, embed_size=embed_size, hidden_size=hidden_size)
         self.embedding = nn.Embedding(vocab_size, embed_size, padding_idx=Vocab.pad_id)
         self.rnn = rnn(embed_size, hidden_size, batch_first=True)
         self.out = nn.Linear(hidden_size, vocab_size)
@@ -101,6 +125,28 @@ def _masked_softmax(scores, mask):
     return torch.softmax(scores.masked_fill(~mask, float("-inf")), dim=-1)
 
 
+def _attend(attention, query, keys, mask):
+    """What both attentions' ``forward`` does: check the inputs, weight the keys by the masked softmax
+    of ``attention.scores``; returns ``(context (B, K), weights (B, S))``."""
+    who = type(attention).__name__
+    for name, value, what in (("query", query, "(B, Q)"), ("keys", keys, "(B, S, K)"), ("mask", mask, "(B, S)")):
+        check_instance(who, name, value, torch.Tensor, f"a {what} tensor")
+    Q, K = attention.query_size, attention.key_size
+    if query.dim() != 2 or query.shape[1] != Q:
+        raise ValueError(f"{who}: expected query of shape (B, {Q}), got {shape_str(query.shape)}")
+    if keys.dim() != 3 or keys.shape[0] != query.shape[0] or keys.shape[2] != K:
+        raise ValueError(f"{who}: expected keys of shape ({query.shape[0]}, S, {K}) (B from the query), "
+                         f"got {shape_str(keys.shape)}")
+    if mask.dtype != torch.bool or tuple(mask.shape) != tuple(keys.shape[:2]):
+        raise ValueError(f"{who}: expected mask as a bool tensor of shape {shape_str(keys.shape[:2])} (True at the "
+                         f"real source positions), got {describe(mask)}")
+    if not bool(mask.any(dim=1).all()):
+        raise ValueError(f"{who}: every row of mask needs at least one real (True) position, or its weights "
+                         f"would be NaN; got none in rows {(~mask.any(dim=1)).nonzero().flatten().tolist()}")
+    weights = _masked_softmax(attention.scores(query, keys), mask)
+    return torch.bmm(weights[:, None, :], keys)[:, 0], weights
+
+
 class AdditiveAttention(nn.Module):
     """Bahdanau's additive attention: ``score(q, k_j) = v^T tanh(W_q q + W_k k_j)``.
 
@@ -111,6 +157,8 @@ class AdditiveAttention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int, attention_size: int):
         super().__init__()
+        _check_sizes("AdditiveAttention", query_size=query_size, key_size=key_size, attention_size=attention_size)
+        self.query_size, self.key_size = query_size, key_size
         self.W_q = nn.Linear(query_size, attention_size, bias=False)
         self.W_k = nn.Linear(key_size, attention_size, bias=False)
         self.v = nn.Linear(attention_size, 1, bias=False)
@@ -119,8 +167,7 @@ class AdditiveAttention(nn.Module):
         return self.v(torch.tanh(self.W_q(query)[:, None, :] + self.W_k(keys)))[..., 0]
 
     def forward(self, query, keys, mask):
-        weights = _masked_softmax(self.scores(query, keys), mask)
-        return torch.bmm(weights[:, None, :], keys)[:, 0], weights
+        return _attend(self, query, keys, mask)
 
 
 class MultiplicativeAttention(nn.Module):
@@ -132,14 +179,15 @@ class MultiplicativeAttention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int):
         super().__init__()
+        _check_sizes("MultiplicativeAttention", query_size=query_size, key_size=key_size)
+        self.query_size, self.key_size = query_size, key_size
         self.W = nn.Linear(key_size, query_size, bias=False)
 
     def scores(self, query, keys):
         return torch.bmm(self.W(keys), query[:, :, None])[..., 0]
 
     def forward(self, query, keys, mask):
-        weights = _masked_softmax(self.scores(query, keys), mask)
-        return torch.bmm(weights[:, None, :], keys)[:, 0], weights
+        return _attend(self, query, keys, mask)
 
 
 class AttentionDecoder(nn.Module):
@@ -157,6 +205,7 @@ class AttentionDecoder(nn.Module):
 
     def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, attention: str = "bahdanau", rnn=GRU):
         super().__init__()
+        _check_sizes("AttentionDecoder", vocab_size=vocab_size, embed_size=embed_size, hidden_size=hidden_size)
         if attention not in ("bahdanau", "luong"):
             raise ValueError(f"AttentionDecoder: attention must be 'bahdanau' or 'luong', got {attention!r}")
         self.kind = attention
@@ -195,6 +244,10 @@ class Seq2Seq(nn.Module):
 
     def __init__(self, encoder: Encoder, decoder: nn.Module):
         super().__init__()
+        check_instance("Seq2Seq", "encoder", encoder, nn.Module, "an Encoder (a torch.nn.Module)")
+        if not hasattr(decoder, "step"):
+            raise TypeError(f"Seq2Seq: expected decoder to be a Decoder or AttentionDecoder (a module with a "
+                            f"step method), got {describe(decoder)}")
         self.encoder, self.decoder = encoder, decoder
 
     def encode(self, src, src_lengths):
@@ -207,6 +260,10 @@ class Seq2Seq(nn.Module):
         return self.decoder.step(y_prev, state, memory)
 
     def forward(self, src, src_lengths, tgt_in):
+        check_instance("Seq2Seq", "tgt_in", tgt_in, torch.Tensor, "a (B, T) tensor of token ids")
+        if tgt_in.dim() != 2 or tgt_in.shape[1] < 1 or not isinstance(src, torch.Tensor) or tgt_in.shape[0] != src.shape[0]:
+            raise ValueError(f"Seq2Seq: expected tgt_in of shape (B, T) with T >= 1 and B = src's "
+                             f"{tuple(src.shape[:1]) if isinstance(src, torch.Tensor) else '?'}, got {describe(tgt_in)}")
         memory, state = self.encode(src, src_lengths)
         logits, weights = [], []
         for t in range(tgt_in.shape[1]):
@@ -221,8 +278,8 @@ class Seq2Seq(nn.Module):
 
 
 def _check_max_len(who: str, max_len) -> None:
-    if not isinstance(max_len, int) or max_len < 1:
-        raise ValueError(f"{who}: max_len must be a positive integer (tokens to generate at most), got {max_len!r}")
+    """The number of tokens to generate at most: a positive integer."""
+    check_int(who, "max_len", max_len)
 
 
 @torch.no_grad()
@@ -236,6 +293,7 @@ def greedy_decode(model: Seq2Seq, src, src_lengths, max_len: int,
     weights (B, steps, S), or None for a decoder without attention.
     """
     _check_max_len("greedy_decode", max_len)
+    _check_source("greedy_decode", src, src_lengths)
     memory, state = model.encode(src, src_lengths)
     B = src.shape[0]
     y = torch.full((B,), bos_id, dtype=torch.long, device=src.device)
@@ -298,8 +356,8 @@ def beam_search(model: Seq2Seq, src, src_lengths, max_len: int, beam_width: int 
     greedy decoding's: greedy's path may be pruned from the beam.
     """
     _check_max_len("beam_search", max_len)
-    if not isinstance(beam_width, int) or isinstance(beam_width, bool) or beam_width < 1:
-        raise ValueError(f"beam_search: beam_width must be a positive integer, got {beam_width!r}")
+    check_int("beam_search", "beam_width", beam_width)
+    _check_source("beam_search", src, src_lengths)
     _check_alpha("beam_search", alpha)
     results = []
     for b in range(src.shape[0]):
@@ -388,6 +446,9 @@ def translate(model: Seq2Seq, batch, tgt_vocab: Vocab, max_len: int, beam_width:
               alpha: float = 1.0) -> list[str]:
     """The model's translations of ``batch.src`` as space-separated words: greedy decoding when
     ``beam_width`` is None, else :func:`beam_search`."""
+    check_instance("translate", "model", model, Seq2Seq, "a Seq2Seq model")
+    check_instance("translate", "batch", batch, Batch, "a companion.translation.Batch")
+    check_instance("translate", "tgt_vocab", tgt_vocab, Vocab, "the target Vocab")
     model.eval()
     device = next(model.parameters()).device
     src, lengths = batch.src.to(device), batch.src_lengths.to(device)
@@ -409,6 +470,8 @@ def batches(batch, batch_size: int, generator: torch.Generator | None = None):
     are visited in a random order; each minibatch is trimmed to its own longest source and
     target, so little time goes into padding.
     """
+    check_instance("batches", "batch", batch, Batch, "a companion.translation.Batch (the whole set)")
+    check_int("batches", "batch_size", batch_size)
     order = torch.argsort(batch.src_lengths, stable=True)
     runs = list(torch.split(order, batch_size))
     for r in torch.randperm(len(runs), generator=generator).tolist():
@@ -428,8 +491,15 @@ def train_seq2seq(model: Seq2Seq, train, *, epochs: int, lr: float = 3e-3, batch
     ``train`` is a :class:`~companion.translation.Batch` of the whole training set; the loss
     is :func:`companion.masking.masked_cross_entropy` with ``pad_id=Vocab.pad_id``.
     """
+    who = "train_seq2seq"
+    check_instance(who, "model", model, Seq2Seq, "a Seq2Seq model")
+    check_instance(who, "train", train, Batch, "a companion.translation.Batch (the whole training set)")
+    epochs, batch_size = check_int(who, "epochs", epochs), check_int(who, "batch_size", batch_size)
+    lr, clip_norm = check_real(who, "lr", lr, above=0), check_real(who, "clip_norm", clip_norm, above=0)
+    seed = config.seed() if seed is None else check_int(who, "seed", seed, minimum=0)
+    check_bool(who, "progress", progress)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(config.seed() if seed is None else seed)
+    generator = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
     losses = []
     bar = progress_bar(range(epochs), desc="training", unit="epoch", disable=not progress)
@@ -469,6 +539,7 @@ class MultiHeadAttention(nn.Module):
 
     def __init__(self, embed_dim: int, num_heads: int):
         super().__init__()
+        _check_sizes("MultiHeadAttention", embed_dim=embed_dim, num_heads=num_heads)
         if embed_dim % num_heads:
             raise ValueError(f"MultiHeadAttention: embed_dim={embed_dim} is not divisible by num_heads={num_heads}")
         self.embed_dim, self.num_heads = embed_dim, num_heads
@@ -478,6 +549,23 @@ class MultiHeadAttention(nn.Module):
         nn.init.xavier_uniform_(self.in_proj_weight)
 
     def forward(self, query, key, value, key_padding_mask=None):
+        who, E = "MultiHeadAttention", self.embed_dim
+        for name, x in (("query", query), ("key", key), ("value", value)):
+            check_instance(who, name, x, torch.Tensor, f"a (B, L, {E}) tensor")
+            if x.dim() != 3 or x.shape[2] != E or x.shape[0] != query.shape[0]:
+                raise ValueError(f"{who}: expected {name} of shape (B, L, {E}) (batch first, B from the query), "
+                                 f"got {shape_str(x.shape)}")
+        if key.shape[1] != value.shape[1]:
+            raise ValueError(f"{who}: key and value must have the same length S, got {shape_str(key.shape)} and "
+                             f"{shape_str(value.shape)}")
+        if key_padding_mask is not None:
+            if (not isinstance(key_padding_mask, torch.Tensor) or key_padding_mask.dtype != torch.bool
+                    or tuple(key_padding_mask.shape) != tuple(key.shape[:2])):
+                raise ValueError(f"{who}: expected key_padding_mask as a bool tensor of shape {shape_str(key.shape[:2])} "
+                                 f"(True = ignore), got {describe(key_padding_mask)}")
+            if bool(key_padding_mask.all(dim=1).any()):
+                raise ValueError(f"{who}: key_padding_mask ignores every key of rows "
+                                 f"{key_padding_mask.all(dim=1).nonzero().flatten().tolist()}; their weights would be NaN")
         B, T, E = query.shape
         S, h = key.shape[1], self.num_heads
         W_q, W_k, W_v = self.in_proj_weight.chunk(3)
