@@ -169,7 +169,7 @@ def _value_of(who: str, f) -> float:
     if isinstance(value, (bool, np.bool_, str, bytes)) or size != 1:
         raise TypeError(f"{who}: expected f() to return one number, got {describe(value)}")
     try:
-        value = float(value)
+        value = float(value.item() if hasattr(value, "item") else value)
     except (TypeError, ValueError):
         raise TypeError(f"{who}: expected f() to return one number, got {describe(value)}") from None
     if not math.isfinite(value):
