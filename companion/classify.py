@@ -7,6 +7,7 @@ such as :class:`companion.models.SequenceClassifier` — with the cross-entropy 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -44,7 +45,12 @@ def _check_batch(who: str, model, x, lengths) -> torch.Tensor:
 
 
 def _check_labels(who: str, y, n: int) -> torch.Tensor:
-    """``y`` an integer tensor of ``n`` class indices, none negative."""
+    """``y`` an integer tensor of ``n`` class indices, none negative (``accuracy`` also takes a list or an array)."""
+    if who == "accuracy" and isinstance(y, (list, tuple, np.ndarray)):
+        try:
+            y = torch.as_tensor(np.asarray(y))
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{who}: expected y to be {n} integer class indices, got {describe(y)}") from None
     check_instance(who, "y", y, torch.Tensor, f"a torch.Tensor of {n} class indices")
     if y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
         raise TypeError(f"{who}: expected y to hold integer class indices (torch.int64), got {y.dtype}; "
