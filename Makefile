@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 # A trained model differs between instruction sets and seeds; every claim must hold in all.
 VARIANTS ?= avx2:1 default:2
 
-.PHONY: book test test-variants install lab clean
+.PHONY: book test test-variants install lab clean mutants
 
 install: $(STAMP)
 
@@ -39,6 +39,62 @@ test-variants: $(STAMP)
 	  isa=$${v%%:*}; seed=$${v##*:}; \
 	  echo "==> every notebook with ATEN_CPU_CAPABILITY=$$isa RECURRENT_SEED=$$seed"; \
 	  ATEN_CPU_CAPABILITY=$$isa RECURRENT_SEED=$$seed $(BIN)/python -m pytest book; \
+	done
+
+# Mutation testing (not part of CI: minutes per module). mutmut changes one operator, constant or
+# call at a time in companion's core modules (a "mutant") and runs the unit tests that reach the
+# changed function; a mutant that no test notices "survives". One module after another:
+#   make mutants                      every module of MUTANT_MODULES
+#   make mutants MUTANT_MODULES=metrics
+# mutmut and its needs go into their own venv, .venv-mutants/, from requirements-mutants.txt;
+# it sees the course's packages (torch, pytest, nbval, ...) through a path to .venv's site-packages.
+# Results are kept in mutants/ (delete it to start afresh); `.venv-mutants/bin/mutmut show NAME`
+# prints the change a mutant made.
+MUTANTS_VENV   := .venv-mutants
+MUTANTS_STAMP  := $(MUTANTS_VENV)/.installed
+MUTANT_MODULES ?= metrics exercises masking cells layers data train seq2seq
+MUTANT_JOBS    ?= 2
+
+$(MUTANTS_STAMP): requirements-mutants.txt requirements.txt $(STAMP)
+	$(BIN)/python -m venv $(MUTANTS_VENV)
+	$(MUTANTS_VENV)/bin/python -m pip install --quiet -c requirements.txt -r requirements-mutants.txt
+	$(BIN)/python -c "import site; print(site.getsitepackages()[0])" > \
+	  "$$($(MUTANTS_VENV)/bin/python -c 'import site; print(site.getsitepackages()[0])')/course-venv.pth"
+	touch $@
+
+define MUTANTS_SUMMARY
+import json, sys
+from collections import Counter
+KILLED, SURVIVED, NO_TESTS, TIMEOUT = {1, 3}, {0}, {5, 33}, {24, -24, 36, 152, 255}
+def status(code):
+    for name, codes in (("killed", KILLED), ("survived", SURVIVED), ("no tests", NO_TESTS), ("timeout", TIMEOUT)):
+        if code in codes:
+            return name
+    return "not run" if code is None else "suspicious"
+for module in sys.argv[1:]:
+    try:
+        with open(f"mutants/companion/{module}.py.meta") as file:
+            codes = json.load(file)["exit_code_by_key"]
+    except FileNotFoundError:
+        print(f"companion/{module}.py: no results"); continue
+    by = {name: status(code) for name, code in codes.items()}
+    n = Counter(by.values())
+    checked = n["killed"] + n["timeout"] + n["survived"] + n["no tests"]
+    score = f"{100 * (n['killed'] + n['timeout']) / checked:.0f}%" if checked else "-"
+    print(f"companion/{module}.py: {len(by)} mutants, {n['killed']} killed, {n['timeout']} timed out, "
+          f"{n['survived']} survived, {n['no tests']} reached by no test, {n['suspicious']} suspicious, "
+          f"{n['not run']} not run; score {score}")
+    for name in sorted(k for k, v in by.items() if v in ("survived", "no tests", "suspicious")):
+        print(f"    {by[name]}: {name}")
+endef
+export MUTANTS_SUMMARY
+
+mutants: $(MUTANTS_STAMP)
+	@mkdir -p mutants; for m in $(MUTANT_MODULES); do \
+	  echo "==> mutmut over companion/$$m.py (log: mutants/run-$$m.log)"; \
+	  $(MUTANTS_VENV)/bin/mutmut run --max-children $(MUTANT_JOBS) "companion.$$m.*" > mutants/run-$$m.log 2>&1 \
+	    || echo "    mutmut stopped with an error: see mutants/run-$$m.log"; \
+	  $(MUTANTS_VENV)/bin/python -c "$$MUTANTS_SUMMARY" $$m; \
 	done
 
 lab: $(STAMP)

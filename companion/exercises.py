@@ -15,10 +15,16 @@ Chapters define their own ``check_*`` functions on top of :func:`check_function`
 * sequence to sequence: :func:`check_modified_precision`, :func:`check_brevity_penalty`,
   :func:`check_length_normalized_score`;
 * attention: :func:`check_additive_scores`, :func:`check_scaled_dot_product_attention`.
+
+Every chapter checker also takes a keyword ``seed``: ``None`` (the default) draws fresh
+inputs on every call; an integer draws the same inputs every time (a test, or a reader who
+wants to reproduce a failure). Where a checker knows a typical mistake, a wrong answer that
+equals what that mistake gives is named as such in the message.
 """
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import functools
 import inspect
@@ -107,13 +113,17 @@ def compare(got, expected, *, what: str, atol: float, rtol: float) -> None:
 
 
 def check_function(function, *, reference, make_inputs, name: str, trials: int = 5, seed: int | None = None,
-                   atol: float = 1e-8, rtol: float = 1e-6, quiet: bool = False) -> None:
+                   atol: float = 1e-8, rtol: float = 1e-6, quiet: bool = False, mistakes=()) -> None:
     """Check ``function(**inputs)`` against ``reference(**inputs)`` on ``trials`` random inputs.
 
     ``make_inputs(rng)`` draws one set of keyword arguments from a NumPy
     ``Generator``. Each call gets its own copy of the inputs, so a function that
     changes its arguments in place cannot hide it. ``seed=None`` draws fresh inputs
     on every call. A function that returns ``None`` (no ``return`` statement) is reported as such.
+
+    ``mistakes`` is a sequence of ``(wrong, explanation)`` pairs: when the reader's answer
+    is wrong and equals ``wrong(**inputs)`` (NaN where it has NaN), the message adds the
+    explanation, e.g. ``"the scores are not divided by sqrt(d)"``.
     """
     who = "check_function"
     _check_readers_function(who, function)
@@ -126,6 +136,9 @@ def check_function(function, *, reference, make_inputs, name: str, trials: int =
     check_real(who, "atol", atol, minimum=0)
     check_real(who, "rtol", rtol, minimum=0)
     check_bool(who, "quiet", quiet)
+    mistakes = _check_mistakes(who, mistakes)
+    if seed is None:
+        seed = _CHECKER_SEED.get()  # a chapter checker's seed=..., when one was given
     rng = np.random.default_rng(seed)
     for trial in range(1, trials + 1):
         inputs = make_inputs(rng)
@@ -145,9 +158,54 @@ def check_function(function, *, reference, make_inputs, name: str, trials: int =
         try:
             compare(got, expected, what=f"{name}", atol=atol, rtol=rtol)
         except ExerciseError as error:
-            raise ExerciseError(f"{error} (trial {trial}, inputs {_describe(inputs)})") from None
+            hint = _diagnose(got, mistakes, inputs, atol=atol, rtol=rtol)
+            raise ExerciseError(f"{error}{hint} (trial {trial}, inputs {_describe(inputs)})") from None
     if not quiet:
         print(f"{name}: correct on {trials} random inputs.")
+
+
+def _check_mistakes(who: str, mistakes) -> list:
+    if isinstance(mistakes, (str, bytes)) or not hasattr(mistakes, "__iter__"):
+        raise TypeError(f"{who}: expected mistakes to be a sequence of (function, explanation) pairs, "
+                        f"got {describe(mistakes)}")
+    mistakes = list(mistakes)
+    for pair in mistakes:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and callable(pair[0]) and isinstance(pair[1], str)):
+            raise TypeError(f"{who}: expected each of mistakes to be a (function, explanation) pair, "
+                            f"got {describe(pair)}")
+    return mistakes
+
+
+def _same(got, expected, atol: float, rtol: float) -> bool:
+    """Whether ``got`` equals ``expected`` (nested like :func:`compare`'s), NaN equal to NaN."""
+    if isinstance(expected, dict):
+        return isinstance(got, dict) and set(got) == set(expected) and all(
+            _same(got[k], expected[k], atol, rtol) for k in expected)
+    if isinstance(expected, (tuple, list)):
+        return isinstance(got, (tuple, list)) and len(got) == len(expected) and all(
+            _same(g, e, atol, rtol) for g, e in zip(got, expected))
+    try:
+        g, e = _as_array(got, "got"), _as_array(expected, "expected")
+    except ExerciseError:
+        return False
+    return g.shape == e.shape and bool(np.allclose(g, e, atol=atol, rtol=rtol, equal_nan=True))
+
+
+def _diagnose(got, mistakes, inputs, *, atol: float, rtol: float) -> str:
+    """``"; it looks like <explanation>"`` for the first known mistake that gives ``got``, else ``""``."""
+    for wrong, explanation in mistakes:
+        try:
+            with np.errstate(all="ignore"):
+                expected = wrong(**copy.deepcopy(inputs))
+        except Exception:  # the mistake does not apply to these inputs
+            continue
+        if _same(got, expected, atol, rtol):
+            return f"; it looks like {explanation}"
+    return ""
+
+
+# The seed a chapter checker was given (check_mase(f, seed=3)): check_function uses it when given none.
+_CHECKER_SEED: contextvars.ContextVar[int | None] = contextvars.ContextVar("checker_seed", default=None)
 
 
 def _check_readers_function(who: str, function) -> None:
@@ -157,17 +215,23 @@ def _check_readers_function(who: str, function) -> None:
 
 
 def _checker(check):
-    """A ``check_*(function, trials=...)`` of a chapter: refuse a ``function`` that is not callable and a
-    ``trials`` that is not a positive integer before drawing any input."""
+    """A ``check_*(function, trials=..., seed=None)`` of a chapter: refuse a ``function`` that is not
+    callable and a ``trials`` that is not a positive integer before drawing any input; ``seed`` (an
+    integer, or ``None`` for fresh inputs) is handed to :func:`check_function`."""
     signature = inspect.signature(check)
 
     @functools.wraps(check)
-    def checked(*args, **kwargs):
+    def checked(*args, seed: int | None = None, **kwargs):
         arguments = signature.bind(*args, **kwargs).arguments
         _check_readers_function(check.__name__, arguments.get("function"))
         if "trials" in arguments:
             check_int(check.__name__, "trials", arguments["trials"])
-        return check(*args, **kwargs)
+        check_int(check.__name__, "seed", seed, minimum=0, optional=True)
+        token = _CHECKER_SEED.set(seed)
+        try:
+            return check(*args, **kwargs)
+        finally:
+            _CHECKER_SEED.reset(token)
 
     return checked
 
@@ -557,13 +621,77 @@ def _reference_attention(Q, K, V):
     return (weights / weights.sum(axis=1, keepdims=True)) @ V
 
 
+def _softmax(scores, axis):
+    weights = np.exp(scores - scores.max(axis=axis, keepdims=True))
+    return weights / weights.sum(axis=axis, keepdims=True)
+
+
+def _attention_inputs(rng):
+    """Q (T, d), K (S, d), V (S, d_v) with T, S, d >= 2, at a scale where the answer hinges on every detail.
+
+    * Scaled scores ``q·k / sqrt(d)`` of order one (std 1.5): the softmax is far from one-hot, so
+      leaving out the ``1 / sqrt(d)`` (which multiplies the spread by ``sqrt(d) >= 1.4``), or any
+      other change to the scores, changes the weights by far more than the tolerance. (Scores of
+      order ten or more saturate the softmax into the same one-hot weights either way: then a wrong
+      scaling passes.)
+    * At least two queries, two keys and two features: with one key every softmax is 1, with
+      ``d = 1`` the scaling is 1, with one query the softmax's axis cannot be wrong. The scores of
+      each query spread over 0.5 to 8 (redrawn until they do): equal scores give uniform weights
+      whatever the scaling.
+    * Large scores all the same: the first feature of every key is one large constant and that
+      of each query a positive number, which adds 800 to 3000 to all the scores of a query. The
+      softmax over the keys cancels it exactly, but ``np.exp`` of such a score overflows to
+      ``inf`` (and ``inf / inf`` is NaN) unless each row's maximum is subtracted first.
+    """
+    T, S = (int(x) for x in rng.integers(2, 7, size=2))
+    d = int(rng.integers(2, 9))
+    # sqrt(d_v) differs from 1, sqrt(d) and d: dividing by it is a mistake of its own, named as such
+    d_v = int(rng.choice([v for v in range(2, 7) if v not in (d, d * d)]))
+    sigma = np.sqrt(1.5)  # std of q·k / sqrt(d) over the random features: sigma_q * sigma_k = 1.5
+    while True:  # each query's scores must spread over 0.5 to 8: neither uniform nor one-hot weights
+        Q, K = rng.normal(size=(T, d)) * sigma, rng.normal(size=(S, d)) * sigma
+        spread = np.ptp(Q[:, 1:] @ K[:, 1:].T / np.sqrt(d), axis=1)
+        if spread.min() >= 0.5 and spread.max() <= 8:
+            break
+    offset = 800.0 * np.sqrt(d)  # q_0 k_0 / sqrt(d) >= 800: beyond exp's range (about 709)
+    Q[:, 0] = rng.uniform(1.0, 3.0, size=T)
+    K[:, 0] = offset
+    while True:  # values of two keys differ by 0.5 or more somewhere: moved weight moves the output
+        V = rng.normal(size=(S, d_v))
+        if np.abs(V[:, None, :] - V[None, :, :]).max(axis=2)[~np.eye(S, dtype=bool)].min() >= 0.5:
+            break
+    return {"Q": Q, "K": K, "V": V}
+
+
+_ATTENTION_MISTAKES = (
+    (lambda Q, K, V: _softmax(Q @ K.T, 1) @ V,
+     "the scores are not divided by sqrt(d) (d = K.shape[1], the width of queries and keys)"),
+    (lambda Q, K, V: _softmax(Q @ K.T / K.shape[1], 1) @ V, "the scores are divided by d instead of sqrt(d)"),
+    (lambda Q, K, V: _softmax(Q @ K.T / np.sqrt(V.shape[1]), 1) @ V,
+     "the scores are divided by sqrt(d_v), the width of V, instead of sqrt(d), the width of K"),
+    (lambda Q, K, V: _softmax(Q @ K.T / np.sqrt(K.shape[1]), 0) @ V,
+     "the softmax runs over the queries (axis 0); each query's weights must sum to 1 over the keys (axis 1)"),
+    (lambda Q, K, V: _softmax(Q @ K.T / np.sqrt(K.shape[1]), None) @ V,
+     "the softmax runs over the whole score matrix; it must run over the keys of each query (axis 1)"),
+    (lambda Q, K, V: _softmax(K @ Q.T / np.sqrt(K.shape[1]), 1) @ V,
+     "the scores are K Q^T, one row per key; they must be Q K^T, (T, S), one row per query"),
+    (lambda Q, K, V: _softmax(Q @ K.T / np.sqrt(K.shape[1]), 1),
+     "these are the weights softmax(Q K^T / sqrt(d)), (T, S); the answer is the weights times V"),
+    (lambda Q, K, V: (lambda e: e / e.sum(axis=1, keepdims=True))(np.exp(Q @ K.T / np.sqrt(K.shape[1]))) @ V,
+     "np.exp overflowed on large scores (inf / inf is NaN); subtract each row's maximum before np.exp: "
+     "the softmax does not change, and the largest exponent becomes 0"),
+)
+
+
 @_checker
 def check_scaled_dot_product_attention(function, trials: int = 5) -> None:
     """Check ``function(Q, K, V)``: ``softmax(Q K^T / sqrt(d)) V`` for Q (T, d), K (S, d), V (S, d_v),
-    the softmax over the S keys of each query; returns (T, d_v). Large scores test the stability."""
-    def make_inputs(rng):
-        T, S, d, d_v = (int(x) for x in rng.integers(1, 7, size=4))
-        return {"Q": rng.normal(size=(T, d)) * 10, "K": rng.normal(size=(S, d)) * 10, "V": rng.normal(size=(S, d_v))}
+    the softmax over the S keys of each query; returns (T, d_v).
 
-    check_function(function, reference=_reference_attention, make_inputs=make_inputs,
-                   name="scaled_dot_product_attention", trials=trials)
+    The scores are large (each query's scores share an offset of 800 or more, which the softmax
+    cancels), so the exponentials overflow unless each row's maximum is subtracted first; their
+    differences are of order one, so a wrong scaling or a softmax over the wrong axis changes the
+    answer on every input. A message names the typical mistake the answer matches, if any.
+    """
+    check_function(function, reference=_reference_attention, make_inputs=_attention_inputs,
+                   name="scaled_dot_product_attention", trials=trials, mistakes=_ATTENTION_MISTAKES)

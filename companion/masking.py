@@ -99,13 +99,35 @@ def masked_mse(prediction: torch.Tensor, target: torch.Tensor, mask) -> torch.Te
     return F.mse_loss(prediction[mask], target[mask])
 
 
-def masked_cross_entropy(logits: torch.Tensor, target: torch.Tensor, mask) -> torch.Tensor:
-    """Cross-entropy over the real steps: ``logits`` (B, T, C), integer ``target`` (B, T).
+def masked_cross_entropy(logits: torch.Tensor, target: torch.Tensor, mask=None, *,
+                         pad_id: int | None = None) -> torch.Tensor:
+    """Mean cross-entropy over the real steps: ``logits`` (B, T, C), integer ``target`` (B, T).
 
-    Targets at padded positions are never read, so any placeholder (such as -1) is fine there.
+    The real steps are given either by ``mask`` — a (B, T) bool mask or (B,) lengths — or by
+    ``pad_id``, the target id that marks padding (the real steps are ``target != pad_id``, as
+    in ``F.cross_entropy(..., ignore_index=pad_id)``); give exactly one. The loss *selects* the
+    real steps (``logits[mask]``) and averages over them: nothing at a padded position is read,
+    so any placeholder target (such as -1) and any value in the padded logits, even ``NaN`` or
+    ``inf``, changes neither the loss nor the gradient (multiplying the per-step losses by the
+    mask would not do: ``0 * NaN`` is ``NaN``). A batch without a single real step is an error,
+    not a ``NaN``.
+
+    This is the one masked cross-entropy of ``companion``; :mod:`companion.seq2seq` trains with
+    it (``pad_id=Vocab.pad_id``).
     """
     if logits.dim() != 3 or target.shape != logits.shape[:2]:
         raise ValueError(f"masked_cross_entropy: expected logits (B, T, C) and target (B, T), got "
                          f"{shape_str(logits.shape)} and {shape_str(target.shape)}")
+    if (mask is None) == (pad_id is None):
+        raise ValueError(f"masked_cross_entropy: give exactly one of mask (a (B, T) bool mask or (B,) lengths) "
+                         f"or pad_id (the padding id of target), got mask={'None' if mask is None else 'a mask'} "
+                         f"and pad_id={pad_id!r}")
+    if pad_id is not None:
+        if not isinstance(pad_id, int) or isinstance(pad_id, bool):
+            raise ValueError(f"masked_cross_entropy: pad_id must be an integer token id, got {pad_id!r}")
+        mask = target != pad_id
     mask = _mask_for("masked_cross_entropy", logits, mask)
+    if not bool(mask.any()):
+        raise ValueError(f"masked_cross_entropy: the mask selects no real step in a batch of shape "
+                         f"{shape_str(target.shape)} (all padding): the mean over no steps is undefined")
     return F.cross_entropy(logits[mask], target[mask])

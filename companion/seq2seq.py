@@ -14,8 +14,10 @@ hidden size ``H``, target vocabulary ``V``; ``batch_first`` throughout.
 * :class:`Seq2Seq` — ties them together: ``forward`` under teacher forcing, ``encode`` and
   ``step`` for decoding;
 * :func:`greedy_decode` (batched) and :func:`beam_search` (with length normalisation);
-  :func:`translate` turns either's output into text;
-* :func:`masked_cross_entropy` — the loss in which padding never counts;
+  :func:`translate` turns either's output into text; :func:`sequence_scores` scores given
+  outputs under the model, as the search ranks them;
+* :func:`train_seq2seq` — teacher forcing with :func:`companion.masking.masked_cross_entropy`,
+  the loss in which padding never counts;
 * :class:`MultiHeadAttention` — scaled dot-product attention in several heads, with the
   parameters of ``torch.nn.MultiheadAttention``: the bridge to Transformers.
 
@@ -33,6 +35,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .layers import GRU
+from .masking import masked_cross_entropy  # the one masked loss; re-exported for the chapters
 from .progress import progress as progress_bar
 from .translation import Vocab
 
@@ -47,20 +50,6 @@ def _select(state, index):
     if isinstance(state, tuple):
         return tuple(s[:, index] for s in state)
     return state[:, index]
-
-
-def masked_cross_entropy(logits, targets, pad_id: int = Vocab.pad_id):
-    """Mean cross-entropy over the real tokens only: ``logits`` (B, T, V), ``targets`` (B, T).
-
-    Positions where ``targets == pad_id`` add nothing to the loss and get no gradient, so a
-    batch padded to a longer length has the same loss as the same sentences unpadded.
-    """
-    if logits.shape[:2] != targets.shape:
-        raise ValueError(f"masked_cross_entropy: logits (B, T, V) and targets (B, T) disagree: "
-                         f"{tuple(logits.shape)} and {tuple(targets.shape)}")
-    mask = targets != pad_id
-    losses = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction="none")
-    return (losses.reshape(targets.shape) * mask).sum() / mask.sum()
 
 
 # ----------------------------------------------------------------------------
@@ -274,22 +263,43 @@ def length_normalized_score(log_prob: float, length: int, alpha: float) -> float
     return log_prob / length**alpha
 
 
+def _check_alpha(who: str, alpha) -> None:
+    if (not isinstance(alpha, (int, float)) or isinstance(alpha, bool) or not math.isfinite(alpha) or alpha < 0):
+        raise ValueError(f"{who}: alpha must be a non-negative number (the length-normalisation exponent), "
+                         f"got {alpha!r}")
+
+
 @torch.no_grad()
 def beam_search(model: Seq2Seq, src, src_lengths, max_len: int, beam_width: int = 5, alpha: float = 1.0,
                 bos_id: int = Vocab.bos_id, eos_id: int = Vocab.eos_id):
-    """Decode each source sentence with a beam of ``beam_width`` hypotheses.
+    """Decode each source sentence with a beam of ``beam_width`` live hypotheses.
 
-    At each step every live hypothesis is extended by every token; the ``beam_width`` best
-    extensions by log-probability are kept. An extension ending in ``eos_id`` is finished
-    and leaves the beam. The search stops when ``beam_width`` hypotheses have finished, when
-    none is live, or after ``max_len`` tokens (the live hypotheses then count as finished,
-    without ``<eos>``). The answer is the finished hypothesis with the best
-    :func:`length_normalized_score`. Returns a list of B token-id lists (without ``<eos>``).
-    With ``beam_width=1`` this is greedy decoding.
+    At each step every live hypothesis is extended by every token, and the ``k = beam_width``
+    best extensions by log-probability are looked at. Those among them that end in ``eos_id``
+    are *finished* and move to a separate list; the beam itself is refilled with the ``k`` best
+    extensions that do not end in ``eos_id``, so finished hypotheses never crowd out live ones.
+    (All live hypotheses have the same length, so ranking them by log-probability is ranking
+    them by :func:`length_normalized_score`.) Finished hypotheses are ranked by
+    :func:`length_normalized_score` with exponent ``alpha``.
+
+    The search stops when no live hypothesis can still beat the best finished one, or after
+    ``max_len`` tokens (the live hypotheses then end there, without ``<eos>``). The bound: a
+    live hypothesis of log-probability ``s <= 0`` can only lose probability as it grows, and
+    ends with a length ``n <= max_len``, so its final score is at most ``s / max_len**alpha``
+    (for ``alpha = 0``, ``s`` itself). With ``alpha > 0`` a longer hypothesis *can* score
+    better than a shorter one, which is why the bound uses ``max_len`` and not the current
+    length; with ``alpha > 0`` the search therefore often runs to ``max_len``.
+
+    Returns a list of B token-id lists (without ``<eos>``): for each sentence the finished
+    hypothesis with the best normalised score. With ``beam_width=1`` and ``alpha=0`` this is
+    greedy decoding; with a width that keeps every extension it is an exhaustive search (both
+    are tested). In between, nothing guarantees that the answer has a higher model score than
+    greedy decoding's: greedy's path may be pruned from the beam.
     """
     _check_max_len("beam_search", max_len)
-    if not isinstance(beam_width, int) or beam_width < 1:
+    if not isinstance(beam_width, int) or isinstance(beam_width, bool) or beam_width < 1:
         raise ValueError(f"beam_search: beam_width must be a positive integer, got {beam_width!r}")
+    _check_alpha("beam_search", alpha)
     results = []
     for b in range(src.shape[0]):
         length = int(src_lengths[b])
@@ -300,35 +310,77 @@ def beam_search(model: Seq2Seq, src, src_lengths, max_len: int, beam_width: int 
 
 def _beam_search_one(model, src, src_lengths, max_len, beam_width, alpha, bos_id, eos_id):
     (outputs, mask), state = model.encode(src, src_lengths)
-    hypotheses = [[]]  # the live hypotheses' tokens
-    scores = torch.zeros(1, device=src.device)  # their log-probabilities
+    live = [[]]  # the live hypotheses' tokens, all of the same length
+    scores = torch.zeros(1, dtype=torch.float64, device=src.device)  # their log-probabilities
     finished = []  # (normalised score, tokens without <eos>)
-    for _ in range(max_len):
-        k = len(hypotheses)
+    for step in range(max_len):
+        k = len(live)
         memory = (outputs.expand(k, -1, -1), mask.expand(k, -1))
-        last = torch.tensor([h[-1] if h else bos_id for h in hypotheses], device=src.device)
+        last = torch.tensor([h[-1] if h else bos_id for h in live], device=src.device)
         logits, state, _ = model.step(last, state, memory)
-        candidates = (scores[:, None] + torch.log_softmax(logits, dim=-1)).flatten()
-        top = torch.topk(candidates, min(beam_width, candidates.numel()))
-        V = logits.shape[-1]
-        keep, new_scores = [], []
+        candidates = scores[:, None] + torch.log_softmax(logits.double(), dim=-1)  # (k, V)
+        V = candidates.shape[-1]
+        # The k best extensions of all: those that end in <eos> are finished (length step + 1).
+        top = torch.topk(candidates.flatten(), min(beam_width, candidates.numel()))
         for score, index in zip(top.values.tolist(), top.indices.tolist()):
             parent, token = divmod(index, V)
-            if token == eos_id:
-                finished.append((length_normalized_score(score, len(hypotheses[parent]) + 1, alpha), hypotheses[parent]))
-            else:
-                keep.append((parent, token))
-                new_scores.append(score)
-        if len(finished) >= beam_width or not keep:
+            if token == eos_id and score > -math.inf:
+                finished.append((length_normalized_score(score, step + 1, alpha), live[parent]))
+        # The beam: the k best extensions that do not end in <eos>.
+        candidates[:, eos_id] = -math.inf
+        top = torch.topk(candidates.flatten(), min(beam_width, k * (V - 1)))
+        keep = [(divmod(i, V), v) for v, i in zip(top.values.tolist(), top.indices.tolist()) if v > -math.inf]
+        if not keep:
             break
-        parents = torch.tensor([p for p, _ in keep], device=src.device)
-        hypotheses = [hypotheses[p] + [t] for p, t in keep]
-        scores = torch.tensor(new_scores, device=src.device)
-        state = _select(state, parents)
-    else:  # max_len tokens and no <eos>: the live hypotheses end here
-        for tokens, score in zip(hypotheses, scores.tolist()):
-            finished.append((length_normalized_score(score, len(tokens), alpha), tokens))
+        live = [live[parent] + [token] for (parent, token), _ in keep]
+        scores = torch.tensor([v for _, v in keep], dtype=torch.float64, device=src.device)
+        if step == max_len - 1:  # max_len tokens and no <eos>: the live hypotheses end here
+            finished += [(length_normalized_score(v, max_len, alpha), h) for h, v in zip(live, scores.tolist())]
+            break
+        state = _select(state, torch.tensor([parent for (parent, _), _ in keep], device=src.device))
+        # Stop when no live hypothesis can beat the best finished one (the bound of the docstring).
+        if finished and max(f[0] for f in finished) >= float(scores.max()) / max_len**alpha:
+            break
+    if not finished:
+        raise RuntimeError("beam_search: every extension had probability 0; the model's logits are all -inf")
     return max(finished, key=lambda pair: pair[0])[1]
+
+
+@torch.no_grad()
+def sequence_scores(model: Seq2Seq, src, src_lengths, sequences, max_len: int, alpha: float = 0.0,
+                    bos_id: int = Vocab.bos_id, eos_id: int = Vocab.eos_id) -> torch.Tensor:
+    """The model's score of given outputs, as :func:`beam_search` ranks them: (B,) float64.
+
+    ``sequences`` is a list of B token-id lists without ``<eos>``, as the search functions
+    return them. A sequence shorter than ``max_len`` is scored with ``<eos>`` after it; one of
+    ``max_len`` tokens was cut there and is scored as it is. The score is
+    :func:`length_normalized_score` of the log-probability, with the length counting ``<eos>``;
+    ``alpha=0`` (the default) gives the plain log-probability ``log p(y | x)``.
+    """
+    _check_max_len("sequence_scores", max_len)
+    _check_alpha("sequence_scores", alpha)
+    if len(sequences) != src.shape[0]:
+        raise ValueError(f"sequence_scores: expected one sequence per source sentence ({src.shape[0]}), "
+                         f"got {len(sequences)}")
+    generated = []
+    for b, tokens in enumerate(sequences):
+        tokens = list(tokens)
+        if len(tokens) > max_len or eos_id in tokens:
+            raise ValueError(f"sequence_scores: sequence {b} must have at most max_len={max_len} tokens and no "
+                             f"<eos> (id {eos_id}), got {tokens}")
+        generated.append(tokens + [eos_id] if len(tokens) < max_len else tokens)
+    lengths = torch.tensor([len(g) for g in generated])
+    T = int(lengths.max())
+    targets = torch.tensor([g + [eos_id] * (T - len(g)) for g in generated], device=src.device)  # (B, T)
+    memory, state = model.encode(src, src_lengths)
+    y = torch.full((src.shape[0],), bos_id, dtype=torch.long, device=src.device)
+    total = torch.zeros(src.shape[0], dtype=torch.float64, device=src.device)
+    for t in range(T):
+        logits, state, _ = model.step(y, state, memory)
+        log_p = torch.log_softmax(logits.double(), dim=-1).gather(1, targets[:, t : t + 1])[:, 0]
+        total = total + torch.where(lengths.to(src.device) > t, log_p, torch.zeros_like(log_p))
+        y = targets[:, t]
+    return total / lengths.to(total)**alpha
 
 
 def translate(model: Seq2Seq, batch, tgt_vocab: Vocab, max_len: int, beam_width: int | None = None,
@@ -371,7 +423,7 @@ def train_seq2seq(model: Seq2Seq, train, *, epochs: int, lr: float = 3e-3, batch
     """Train ``model`` with teacher forcing, Adam and gradient clipping; return the mean loss per epoch.
 
     ``train`` is a :class:`~companion.translation.Batch` of the whole training set; the loss
-    is :func:`masked_cross_entropy`.
+    is :func:`companion.masking.masked_cross_entropy` with ``pad_id=Vocab.pad_id``.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
@@ -384,7 +436,7 @@ def train_seq2seq(model: Seq2Seq, train, *, epochs: int, lr: float = 3e-3, batch
         for b in batches(train, batch_size, generator):
             b = b.to(device)
             logits, _ = model(b.src, b.src_lengths, b.tgt_in)
-            loss = masked_cross_entropy(logits, b.tgt_out)
+            loss = masked_cross_entropy(logits, b.tgt_out, pad_id=Vocab.pad_id)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), clip_norm)

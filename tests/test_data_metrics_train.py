@@ -123,3 +123,60 @@ def test_unrolled_rnn_figure_draws_every_step():
     labels = {t.get_text() for t in ax.texts}
     assert {"$x_{1}$", "$h_{4}$", "$y_{T}$", "$W_{hh}$", "$h_0$"} <= labels
     plt.close("all")
+
+
+# -- metrics: every message of bad input, word for word (each names the function, the argument and what came) --
+
+import re  # noqa: E402
+
+from companion.metrics import bleu, brevity_penalty, exact_matches, mae, mase, modified_precision, rmse  # noqa: E402
+
+METRIC_ERRORS = [
+    (lambda: mae([], []), ValueError, "mae: expected at least one value, got empty arrays"),
+    (lambda: mae("x", [1.0]), TypeError, "mae: expected y_true to be numbers (an array, a list or a tensor), got 'x' (a str)"),
+    (lambda: rmse([1.0], "x"), TypeError, "rmse: expected y_pred to be numbers (an array, a list or a tensor), got 'x' (a str)"),
+    (lambda: mase([1.0], [2.0], "abc"), TypeError,
+     "mase: expected y_train to be numbers (an array, a list or a tensor), got 'abc' (a str)"),
+    (lambda: mase([1.0], [2.0], [[1.0, 2.0, 3.0]]), ValueError, "mase: expected a 1-D training series y_train, got shape (1, 3)"),
+    (lambda: mase([1.0], [2.0], [1.0, 2.0, 1.0, 2.0], m=2), ValueError,
+     "mase: the scale (in-sample MAE of the m=2 seasonal naive forecast) is 0.0; the training series repeats "
+     "itself exactly every m steps, so MASE is undefined"),
+    (lambda: mase([1.0], [2.0], [1.0], m=1), ValueError,
+     "mase: the training series needs more than m=1 values to compute the seasonal naive scale, got 1"),
+    (lambda: brevity_penalty(-1, 2), ValueError, "brevity_penalty: hyp_len must be a non-negative integer, got -1"),
+    (lambda: brevity_penalty(2, -1), ValueError, "brevity_penalty: ref_len must be a non-negative integer, got -1"),
+    (lambda: modified_precision("a b", ["a"], 1), TypeError,
+     "modified_precision: expected hypothesis to be a list of tokens, got 'a b' (a str); split it first, e.g. text.split()"),
+    (lambda: modified_precision(["a"], "a b", 1), TypeError,
+     "modified_precision: expected reference to be a list of tokens, got 'a b' (a str); split it first, e.g. text.split()"),
+    (lambda: modified_precision(["a"], 3, 1), TypeError, "modified_precision: expected reference to be a list of tokens, got 3"),
+    (lambda: modified_precision(["a"], ["a"], 0), ValueError, "modified_precision: n must be a positive integer, got 0"),
+    (lambda: bleu([], ["a"]), ValueError,
+     "bleu: expected hypotheses to be a list of strings (one hypothesis per item), got an empty list"),
+    (lambda: bleu(["a"], []), ValueError,
+     "bleu: expected references to be a list of strings (one reference per item), got an empty list"),
+    (lambda: bleu([1], ["a"]), TypeError, "bleu: expected hypotheses to be a list of strings, got 1 at index 0"),
+    (lambda: bleu(["a"], [None]), TypeError, "bleu: expected references to be a list of strings, got None at index 0"),
+    (lambda: bleu(["a"], ["a"], max_order=0), ValueError, "bleu: max_order must be a positive integer, got 0"),
+    (lambda: exact_matches(None, ["a"]), TypeError,
+     "exact_matches: expected hypotheses to be a list of hypotheses (strings or token lists), got None"),
+    (lambda: exact_matches(["a"], None), TypeError,
+     "exact_matches: expected references to be a list of references (strings or token lists), got None"),
+]
+
+
+@pytest.mark.parametrize("call, error, message", METRIC_ERRORS, ids=[m[:40] for _, _, m in METRIC_ERRORS])
+def test_metrics_name_the_function_the_argument_and_what_came(call, error, message):
+    with pytest.raises(error, match="^" + re.escape(message) + "$"):
+        call()
+
+
+def test_mase_scales_by_the_naive_forecast_by_default():
+    """Without m, the scale is the in-sample MAE of the naive (m=1) forecast, not of another season."""
+    y_train = np.array([0.0, 1.0, 3.0, 6.0, 10.0])  # lag-1 changes 1, 2, 3, 4 (mean 2.5); lag-2 changes 3, 5, 7
+    assert mase([1.0, 2.0], [2.0, 4.0], y_train) == pytest.approx(1.5 / 2.5)
+    assert mase([1.0, 2.0], [2.0, 4.0], y_train, m=2) == pytest.approx(1.5 / 5.0)
+
+
+def test_exact_matches_of_no_pairs_is_an_empty_boolean_array():
+    assert exact_matches([], []).dtype == np.bool_ and exact_matches([], []).shape == (0,)

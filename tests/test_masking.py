@@ -113,6 +113,47 @@ def test_masked_loss_equals_the_losses_of_unpadded_sequences_one_by_one(name):
     assert torch.equal(got, LOSSES[name](prediction, target, lengths_to_mask(lengths))), "a mask and lengths disagree"
 
 
+def test_masked_cross_entropy_with_a_pad_id_equals_torch_ignore_index_and_a_nan_in_the_padding_changes_nothing():
+    gen = generator(6)
+    B, T, C, PAD = 5, 7, 4, 0
+    lengths = random_lengths(gen, B, T)
+    target = torch.randint(1, C, (B, T), generator=gen)
+    target[~lengths_to_mask(lengths)] = PAD
+    logits = randn(gen, B, T, C)
+    reference = torch.nn.functional.cross_entropy(logits.reshape(-1, C), target.reshape(-1), ignore_index=PAD)
+    loss, grad = loss_and_grad_ce(logits, target, pad_id=PAD)
+    torch.testing.assert_close(loss, reference, rtol=0, atol=1e-12)
+
+    poisoned = logits.clone()
+    b = int(torch.nonzero(lengths < T)[0])  # a sequence with padding
+    poisoned[b, int(lengths[b])] = float("nan")  # NaN logits at a padded position
+    poisoned[b, -1, 0] = float("inf")
+    poisoned_loss, poisoned_grad = loss_and_grad_ce(poisoned, target, pad_id=PAD)
+    assert torch.isfinite(poisoned_loss) and torch.isfinite(poisoned_grad).all()
+    assert torch.equal(poisoned_loss, loss) and torch.equal(poisoned_grad, grad)
+    # the pad_id and an explicit mask select the same steps
+    assert torch.equal(masked_cross_entropy(logits, target, lengths), loss)
+
+
+def loss_and_grad_ce(logits, target, **kwargs):
+    logits = logits.clone().requires_grad_()
+    loss = masked_cross_entropy(logits, target, **kwargs)
+    loss.backward()
+    return loss.detach(), logits.grad
+
+
+def test_masked_cross_entropy_rejects_all_padding_and_an_ambiguous_or_missing_mask():
+    logits, target = torch.zeros(2, 3, 4), torch.zeros(2, 3, dtype=torch.long)
+    with pytest.raises(ValueError, match=r"masked_cross_entropy: the mask selects no real step .*\(2, 3\)"):
+        masked_cross_entropy(logits, target, pad_id=0)
+    with pytest.raises(ValueError, match=r"masked_cross_entropy: the mask selects no real step"):
+        masked_cross_entropy(logits, target, torch.zeros(2, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="give exactly one of mask .* or pad_id"):
+        masked_cross_entropy(logits, target)
+    with pytest.raises(ValueError, match="give exactly one of mask .* or pad_id"):
+        masked_cross_entropy(logits, target, torch.tensor([3, 1]), pad_id=0)
+
+
 def test_masked_mse_names_both_shapes_when_they_differ():
     with pytest.raises(ValueError, match=r"same shape, got \(2, 3, 1\) and \(2, 3\)"):
         masked_mse(torch.zeros(2, 3, 1), torch.zeros(2, 3), torch.tensor([3, 1]))
