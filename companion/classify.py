@@ -24,14 +24,7 @@ def _check_batch(who: str, model, x, lengths) -> torch.Tensor:
         raise ValueError(f"{who}: expected x of shape (N, T, I) (padded, batch first) with N >= 1 and T >= 1, "
                          f"got {shape_str(x.shape)}")
     check_finite_array(who, "x", x)
-    if isinstance(lengths, (str, bytes)) or lengths is None:
-        raise TypeError(f"{who}: expected lengths to be integers (a tensor of shape ({x.shape[0]},)), "
-                        f"got {describe(lengths)}")
-    try:
-        lengths = torch.as_tensor(lengths)
-    except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"{who}: expected lengths to be integers (a tensor of shape ({x.shape[0]},)), "
-                        f"got {describe(lengths)}") from None
+    lengths = _as_lengths(who, lengths, x.shape[0])
     if lengths.dtype.is_floating_point or lengths.dtype.is_complex or lengths.dtype == torch.bool:
         raise TypeError(f"{who}: expected lengths to be an integer tensor, got {lengths.dtype}")
     if lengths.shape != (x.shape[0],):
@@ -42,6 +35,17 @@ def _check_batch(who: str, model, x, lengths) -> torch.Tensor:
         raise ValueError(f"{who}: lengths must lie in 1..{T} (x has {T} steps), got "
                          f"{int(lengths.min())}..{int(lengths.max())}")
     return lengths
+
+
+def _as_lengths(who: str, lengths, n: int) -> torch.Tensor:
+    """``lengths`` (a tensor, a list or an array of integers) as a tensor; a TypeError for anything else."""
+    if isinstance(lengths, (str, bytes)) or lengths is None:
+        raise TypeError(f"{who}: expected lengths to be integers (a tensor of shape ({n},)), got {describe(lengths)}")
+    try:
+        return torch.as_tensor(np.asarray(lengths) if isinstance(lengths, (list, tuple)) else lengths)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{who}: expected lengths to be integers (a tensor of shape ({n},)), "
+                        f"got {describe(lengths)}") from None
 
 
 def _check_labels(who: str, y, n: int) -> torch.Tensor:
@@ -115,8 +119,11 @@ def fit_classifier(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: 
     """
     who = "fit_classifier"
     check_instance(who, "model", model, nn.Module, "a torch.nn.Module called as model(x, lengths)")
-    for name, value in (("x", x), ("lengths", lengths), ("y", y)):
+    for name, value in (("x", x), ("y", y)):
         check_instance(who, name, value, torch.Tensor, "a torch.Tensor")
+    if isinstance(lengths, (list, tuple, np.ndarray)):  # as SequenceClassifier takes them
+        lengths = _as_lengths(who, lengths, x.shape[0] if x.dim() else 0)
+    check_instance(who, "lengths", lengths, torch.Tensor, "a torch.Tensor of integers")
     if x.dim() == 0 or lengths.dim() != 1 or y.dim() != 1 or not x.shape[0] == len(lengths) == y.shape[0]:
         raise ValueError(f"fit_classifier: x, lengths and y must have the same number of sequences, got "
                          f"{_count(x, 1)}, {_count(lengths)} and {_count(y)}")
