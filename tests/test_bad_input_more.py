@@ -389,6 +389,8 @@ def test_valid_inputs_of_the_new_kinds_still_work():
     model = classifier()
     score = classify.accuracy(model, x, lengths.tolist(), y.tolist())
     assert score == classify.accuracy(model, x, lengths, y)
+    as_tensor, as_array = fit(), fit(lengths=batch()[1].numpy())  # each from the same seeded classifier
+    assert as_tensor == as_array
     assert data.make_windows(np.arange(6), np.int64(2))[0].shape == (4, 2)
     assert data.time_split(np.int64(10), np.int64(2), 2)[1] == slice(6, 8)
     assert config.seeds(np.int64(2)) == [config.seed(), config.seed() + 1]
