@@ -7,23 +7,103 @@ such as :class:`companion.models.SequenceClassifier` — with the cross-entropy 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
 from . import config
+from .checks import (check_bool, check_finite_array, check_instance, check_int, check_real, describe, shape_str)
 from .progress import progress as progress_bar
+
+
+def _check_batch(who: str, model, x, lengths) -> torch.Tensor:
+    """Check ``model``, ``x`` (N, T, ...) and ``lengths`` (N,) in 1..T; return ``lengths`` as a tensor."""
+    check_instance(who, "model", model, nn.Module, "a torch.nn.Module called as model(x, lengths)")
+    check_instance(who, "x", x, torch.Tensor, "a torch.Tensor of shape (N, T, I) (padded, batch first)")
+    if x.dim() < 2 or x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{who}: expected x of shape (N, T, I) (padded, batch first) with N >= 1 and T >= 1, "
+                         f"got {shape_str(x.shape)}")
+    check_finite_array(who, "x", x)
+    lengths = _as_lengths(who, lengths, x.shape[0])
+    if lengths.dtype.is_floating_point or lengths.dtype.is_complex or lengths.dtype == torch.bool:
+        raise TypeError(f"{who}: expected lengths to be an integer tensor, got {lengths.dtype}")
+    if lengths.shape != (x.shape[0],):
+        raise ValueError(f"{who}: expected lengths of shape ({x.shape[0]},), one per sequence of x, got "
+                         f"{shape_str(lengths.shape)}")
+    T = x.shape[1]
+    if bool((lengths < 1).any()) or bool((lengths > T).any()):
+        raise ValueError(f"{who}: lengths must lie in 1..{T} (x has {T} steps), got "
+                         f"{int(lengths.min())}..{int(lengths.max())}")
+    return lengths
+
+
+def _as_lengths(who: str, lengths, n: int) -> torch.Tensor:
+    """``lengths`` (a tensor, a list or an array of integers) as a tensor; a TypeError for anything else."""
+    if isinstance(lengths, (str, bytes)) or lengths is None:
+        raise TypeError(f"{who}: expected lengths to be integers (a tensor of shape ({n},)), got {describe(lengths)}")
+    try:
+        return torch.as_tensor(np.asarray(lengths) if isinstance(lengths, (list, tuple)) else lengths)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"{who}: expected lengths to be integers (a tensor of shape ({n},)), "
+                        f"got {describe(lengths)}") from None
+
+
+def _check_labels(who: str, y, n: int) -> torch.Tensor:
+    """``y`` an integer tensor of ``n`` class indices, none negative (``accuracy`` also takes a list or an array)."""
+    if who == "accuracy" and isinstance(y, (list, tuple, np.ndarray)):
+        try:
+            y = torch.as_tensor(np.asarray(y))
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{who}: expected y to be {n} integer class indices, got {describe(y)}") from None
+    check_instance(who, "y", y, torch.Tensor, f"a torch.Tensor of {n} class indices")
+    if y.dtype.is_floating_point or y.dtype.is_complex or y.dtype == torch.bool:
+        raise TypeError(f"{who}: expected y to hold integer class indices (torch.int64), got {y.dtype}; "
+                        "convert it with .long()")
+    if y.shape != (n,):
+        raise ValueError(f"{who}: expected y of shape ({n},), one class index per sequence of x, got "
+                         f"{shape_str(y.shape)}")
+    if n and int(y.min()) < 0:
+        index = int((y < 0).nonzero()[0])
+        raise ValueError(f"{who}: expected y to hold class indices >= 0, got {int(y[index])} at index {index}")
+    return y
+
+
+def _check_classes(who: str, y: torch.Tensor, logits, n: int) -> None:
+    """``logits`` (n, C) from the model, and every label of ``y`` in 0..C-1."""
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2 or logits.shape[0] != n:
+        raise ValueError(f"{who}: expected model(x, lengths) to return logits of shape ({n}, C), one row per "
+                         f"sequence, got {describe(logits)}")
+    C = logits.shape[1]
+    if bool((y >= C).any()):
+        index = int((y >= C).nonzero()[0])
+        raise ValueError(f"{who}: the model's output has {C} classes, so y must hold class indices in [0, {C - 1}], "
+                         f"got {int(y[index])} at index {index}")
+
+
+def _logits(who: str, model: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    model.eval()
+    with torch.no_grad():
+        logits = model(x, lengths)
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2 or logits.shape[0] != x.shape[0]:
+        raise ValueError(f"{who}: expected model(x, lengths) to return logits of shape ({x.shape[0]}, C), one row "
+                         f"per sequence, got {describe(logits)}")
+    check_finite_array(who, "the model's logits", logits)
+    return logits
 
 
 def predict(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Predicted classes (B,) in evaluation mode, without gradients."""
-    model.eval()
-    with torch.no_grad():
-        return model(x, lengths).argmax(dim=-1)
+    lengths = _check_batch("predict", model, x, lengths)
+    return _logits("predict", model, x, lengths).argmax(dim=-1)
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor) -> float:
     """The fraction of sequences whose predicted class is ``y``."""
-    return float((predict(model, x, lengths) == y).double().mean())
+    lengths = _check_batch("accuracy", model, x, lengths)
+    y = _check_labels("accuracy", y, x.shape[0])
+    logits = _logits("accuracy", model, x, lengths)
+    _check_classes("accuracy", y, logits, x.shape[0])
+    return float((logits.argmax(dim=-1) == y).double().mean())
 
 
 def fit_classifier(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: torch.Tensor, *, epochs: int,
@@ -37,25 +117,46 @@ def fit_classifier(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: 
     from PyTorch's global generator: seed it, e.g. with :func:`companion.config.seed_everything`.)
     Choose ``epochs`` in advance, or on a validation set: never on the test set.
     """
-    if not x.shape[0] == len(lengths) == y.shape[0]:
+    who = "fit_classifier"
+    check_instance(who, "model", model, nn.Module, "a torch.nn.Module called as model(x, lengths)")
+    for name, value in (("x", x), ("y", y)):
+        check_instance(who, name, value, torch.Tensor, "a torch.Tensor")
+    if isinstance(lengths, (list, tuple, np.ndarray)):  # as SequenceClassifier takes them
+        lengths = _as_lengths(who, lengths, x.shape[0] if x.dim() else 0)
+    check_instance(who, "lengths", lengths, torch.Tensor, "a torch.Tensor of integers")
+    if x.dim() == 0 or lengths.dim() != 1 or y.dim() != 1 or not x.shape[0] == len(lengths) == y.shape[0]:
         raise ValueError(f"fit_classifier: x, lengths and y must have the same number of sequences, got "
-                         f"{x.shape[0]}, {len(lengths)} and {y.shape[0]}")
-    if seed is None:
-        seed = config.seed()
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"fit_classifier: seed must be a non-negative integer or None, got {seed!r}")
+                         f"{_count(x, 1)}, {_count(lengths)} and {_count(y)}")
+    lengths = _check_batch(who, model, x, lengths)
+    y = _check_labels(who, y, x.shape[0])
+    epochs = check_int(who, "epochs", epochs)
+    lr = check_real(who, "lr", lr, above=0)
+    batch_size = check_int(who, "batch_size", batch_size)
+    clip_norm = check_real(who, "clip_norm", clip_norm, above=0, optional=True)
+    seed = config.seed() if seed is None else check_int(who, "seed", seed, minimum=0, optional=True)
+    check_bool(who, "progress", progress)
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError(f"{who}: the model has no parameters that require gradients: nothing to train")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     generator = torch.Generator().manual_seed(seed)
     losses = []
     bar = progress_bar(range(epochs), desc="training", unit="epoch", disable=not progress)
-    for _ in bar:
+    checked = False
+    for epoch in bar:
         model.train()
         total = 0.0
         for idx in torch.randperm(x.shape[0], generator=generator).split(batch_size):
             optimizer.zero_grad()
             # Trim the batch to its own longest sequence: fewer padded steps to loop over.
             T = int(lengths[idx].max())
-            loss = nn.functional.cross_entropy(model(x[idx, :T], lengths[idx]), y[idx])
+            logits = model(x[idx, :T], lengths[idx])
+            if not checked:  # before the first step changes the model: every label within the model's classes
+                _check_classes(who, y, logits.detach() if isinstance(logits, torch.Tensor) else logits, len(idx))
+                checked = True
+            loss = nn.functional.cross_entropy(logits, y[idx])
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{who}: training loss became {loss.item()} at epoch {epoch}; "
+                                         "lower lr or set clip_norm")
             loss.backward()
             if clip_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
@@ -66,3 +167,10 @@ def fit_classifier(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: 
     bar.close()
     model.eval()
     return losses
+
+
+def _count(value: torch.Tensor, min_dim: int = 0) -> str:
+    """How many sequences a tensor holds, for a message: its first dimension (x: of at least ``min_dim``
+    dimensions; lengths and y: of exactly one), or its shape when it has another number of dimensions."""
+    ok = value.dim() >= min_dim if min_dim else value.dim() == 1
+    return str(value.shape[0]) if ok else f"shape {shape_str(value.shape)}"

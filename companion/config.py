@@ -48,9 +48,12 @@ import numpy as np
 import threadpoolctl
 import torch
 
+from .checks import check_int
+
 ENV_VAR = "RECURRENT_MODE"
 MODES = ("quick", "full")
 SEED_VAR = "RECURRENT_SEED"
+MAX_SEED = 2**32 - 1  # NumPy's global generator takes seeds in 0 .. 2**32 - 1
 
 
 def mode() -> str:
@@ -91,15 +94,14 @@ def _seed_from_environment() -> int:
     value = os.environ.get(SEED_VAR, "").strip()
     if value == "":
         return 0
-    if not value.isdigit():
-        raise ValueError(f"{SEED_VAR} must be a non-negative integer, got {value!r}")
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_SEED:
+        raise ValueError(f"{SEED_VAR} must be a non-negative integer of at most {MAX_SEED}, got {value!r}")
     return int(value)
 
 
 def seeds(n: int) -> list[int]:
     """``n`` consecutive seeds starting at the run's seed: ``[seed(), seed() + 1, ...]``."""
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"seeds: n must be a positive integer (how many seeds), got {n!r}")
+    n = check_int("seeds", "n", n)
     base = _seed_from_environment()
     return list(range(base, base + n))
 
@@ -111,8 +113,9 @@ def seed_everything(seed: int | None = None) -> int:
     """
     if seed is None:
         seed = _seed_from_environment()
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed_everything: seed must be a non-negative integer, got {seed!r}")
+    seed = check_int("seed_everything", "seed", seed, minimum=0)
+    if seed > MAX_SEED:
+        raise ValueError(f"seed_everything: seed must be at most 2**32 - 1 = {MAX_SEED} (NumPy's limit), got {seed}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -139,8 +142,7 @@ def setup(threads: int = 1) -> None:
     One thread is the default: the chapters' models are small, and two threads that wait
     for each other on a busy two-core machine are slower than one.
     """
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"setup: threads must be a positive integer, got {threads!r}")
+    threads = check_int("setup", "threads", threads)
     seed_everything()
     torch.set_num_threads(threads)
     # NumPy's BLAS too (statsmodels' fits): several BLAS threads on tiny matrices and a busy

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .checks import as_float_array, check_int
+
 
 def sunspots() -> tuple[np.ndarray, np.ndarray]:
     """Return ``(years, counts)``, two float64 arrays of length 309 (1700–2008).
@@ -54,11 +56,15 @@ def make_windows(series, window: int, horizon: int = 1) -> tuple[np.ndarray, np.
     Pair ``k`` is ``X[k] = series[k : k+window]`` and ``y[k] = series[k+window+horizon-1]``.
     Returns ``X`` (N, window) and ``y`` (N,) with ``N = len(series) - window - horizon + 1``.
     """
+    who = "make_windows"
+    as_float_array(who, "series", series)  # numbers, none NaN or infinite (the windows keep the series' dtype)
     series = np.asarray(series)
+    if series.dtype.kind not in "iuf":
+        raise TypeError(f"make_windows: expected series to be numbers (integers or floats), got dtype {series.dtype}")
     if series.ndim != 1:
         raise ValueError(f"make_windows: expected a 1-D series, got shape {series.shape}")
-    if window < 1 or horizon < 1:
-        raise ValueError(f"make_windows: window and horizon must be >= 1, got window={window}, horizon={horizon}")
+    window = check_int(who, "window", window)
+    horizon = check_int(who, "horizon", horizon)
     n = len(series) - window - horizon + 1
     if n < 1:
         raise ValueError(
@@ -77,9 +83,9 @@ def time_split(n: int, valid: int, test: int) -> tuple[slice, slice, slice]:
     set, the rest (at least one point) the training set: ``series[train]`` is the past of
     ``series[valid]``, which is the past of ``series[test]``. Nothing is shuffled.
     """
-    for name, value in (("n", n), ("valid", valid), ("test", test)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
-            raise ValueError(f"time_split: {name} must be a non-negative integer, got {value!r}")
+    n = check_int("time_split", "n", n, minimum=0)
+    valid = check_int("time_split", "valid", valid, minimum=0)
+    test = check_int("time_split", "test", test, minimum=0)
     if valid + test >= n:
         raise ValueError(
             f"time_split: valid={valid} + test={test} leaves no training points out of n={n} "
@@ -102,19 +108,24 @@ class Standardizer:
         self.std_ = None
 
     def fit(self, x) -> "Standardizer":
-        x = np.asarray(x, dtype=np.float64)
+        x = as_float_array("Standardizer.fit", "x", x)
         if x.ndim not in (1, 2) or x.shape[0] < 2:
             raise ValueError(f"Standardizer.fit: expected shape (n,) or (n, F) with n >= 2, got {x.shape}")
+        if x.ndim == 2 and x.shape[1] == 0:
+            raise ValueError(f"Standardizer.fit: expected shape (n, F) with F >= 1 columns, got {x.shape}")
         std = x.std(axis=0)
         if np.any(std == 0):
-            raise ValueError("Standardizer.fit: a column of the training data is constant (std 0); cannot scale it")
+            where = "" if x.ndim == 1 else f" (column {int(np.flatnonzero(std == 0)[0])})"
+            raise ValueError(f"Standardizer.fit: a column of the training data is constant (std 0); cannot scale it; "
+                             f"got the constant {float(x.reshape(len(x), -1)[0, int(np.flatnonzero(std == 0)[0])]):g}"
+                             f"{where}")
         self.mean_, self.std_ = x.mean(axis=0), std
         return self
 
     def _checked(self, who: str, x) -> np.ndarray:
         if self.mean_ is None:
             raise RuntimeError(f"Standardizer.{who}: not fitted yet; call fit(train) first, on the training part only")
-        x = np.asarray(x, dtype=np.float64)
+        x = as_float_array(f"Standardizer.{who}", "x" if who == "transform" else "z", x)
         if x.shape[1:] != np.shape(self.mean_):
             raise ValueError(
                 f"Standardizer.{who}: expected shape (n,{''.join(f' {d}' for d in np.shape(self.mean_))}) "
@@ -145,7 +156,7 @@ def japanese_vowels(split: str = "train") -> tuple[list[np.ndarray], np.ndarray]
     copy that sktime ships (``sktime.datasets.load_japanese_vowels``; Kudo, Toyama and
     Shimbo, 1999, UCI Machine Learning Repository).
     """
-    if split not in ("train", "test"):
+    if not isinstance(split, str) or split not in ("train", "test"):
         raise ValueError(f"japanese_vowels: split must be 'train' or 'test', got {split!r}")
     from sktime.datasets import load_japanese_vowels  # imported here: sktime is slow to import
 

@@ -16,7 +16,11 @@ Shapes: ``xs`` (T, I), ``targets`` (T, O), ``h0`` (H,).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from .checks import as_float_array, check_callable, check_instance, check_int, check_real, describe, shape_str
 
 PARAMETER_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
@@ -30,6 +34,10 @@ class NumpyRNN:
     """
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int, seed: int = 0):
+        input_size = check_int("NumpyRNN", "input_size", input_size)
+        hidden_size = check_int("NumpyRNN", "hidden_size", hidden_size)
+        output_size = check_int("NumpyRNN", "output_size", output_size)
+        seed = check_int("NumpyRNN", "seed", seed, minimum=0)
         rng = np.random.default_rng(seed)
         bound = 1.0 / np.sqrt(hidden_size)
         I, H, O = input_size, hidden_size, output_size
@@ -38,13 +46,19 @@ class NumpyRNN:
 
     @classmethod
     def from_params(cls, W_xh, W_hh, b_h, W_hy, b_y) -> "NumpyRNN":
-        W_xh, W_hh, b_h, W_hy, b_y = (np.array(a, dtype=np.float64) for a in (W_xh, W_hh, b_h, W_hy, b_y))
-        H, I = W_xh.shape if W_xh.ndim == 2 else (None, None)
-        O = W_hy.shape[0] if W_hy.ndim == 2 else None
+        who = "NumpyRNN.from_params"
+        given = {name: np.array(as_float_array(who, name, a), dtype=np.float64)  # a copy: the model owns its arrays
+                 for name, a in (("W_xh", W_xh), ("W_hh", W_hh), ("b_h", b_h), ("W_hy", W_hy), ("b_y", b_y))}
+        W_xh, W_hy = given["W_xh"], given["W_hy"]
+        if W_xh.ndim != 2 or 0 in W_xh.shape:
+            raise ValueError(f"{who}: expected W_xh of shape (H, I) with H, I >= 1, got {shape_str(W_xh.shape)}")
+        H, I = W_xh.shape
+        if W_hy.ndim != 2 or W_hy.shape[0] == 0:
+            raise ValueError(f"{who}: expected W_hy of shape (O, {H}) with O >= 1, got {shape_str(W_hy.shape)}")
+        O = W_hy.shape[0]
         expected = {"W_xh": (H, I), "W_hh": (H, H), "b_h": (H,), "W_hy": (O, H), "b_y": (O,)}
-        given = {"W_xh": W_xh, "W_hh": W_hh, "b_h": b_h, "W_hy": W_hy, "b_y": b_y}
         for name, array in given.items():
-            if None in expected[name] or array.shape != expected[name]:
+            if array.shape != expected[name]:
                 raise ValueError(
                     f"NumpyRNN.from_params: expected {name} of shape {expected[name]} "
                     f"(from W_xh (H, I) and W_hy (O, H)), got {array.shape}"
@@ -61,14 +75,14 @@ class NumpyRNN:
 
     def _check(self, xs, targets=None, h0=None):
         I, H, O = self.sizes
-        xs = np.asarray(xs, dtype=np.float64)
+        xs = as_float_array("NumpyRNN", "xs", xs)
         if xs.ndim != 2 or xs.shape[1] != I or xs.shape[0] == 0:
             raise ValueError(f"NumpyRNN: expected xs of shape (T, {I}) with T >= 1, got {xs.shape}")
         if targets is not None:
-            targets = np.asarray(targets, dtype=np.float64)
+            targets = as_float_array("NumpyRNN", "targets", targets)
             if targets.shape != (xs.shape[0], O):
                 raise ValueError(f"NumpyRNN: expected targets of shape ({xs.shape[0]}, {O}) (T, O), got {targets.shape}")
-        h0 = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
+        h0 = np.zeros(H) if h0 is None else as_float_array("NumpyRNN", "h0", h0)
         if h0.shape != (H,):
             raise ValueError(f"NumpyRNN: expected h0 of shape ({H},), got {h0.shape}")
         return xs, targets, h0
@@ -86,6 +100,8 @@ class NumpyRNN:
 
     def loss(self, xs, targets, h0=None) -> float:
         """``L = 1/2 Σ_t ||y_t - y*_t||²``."""
+        if targets is None:
+            raise TypeError("NumpyRNN: expected targets of shape (T, O), got None; loss needs the targets")
         xs, targets, h0 = self._check(xs, targets, h0)
         _, ys = self.forward(xs, h0)
         return 0.5 * float(np.sum((ys - targets) ** 2))
@@ -97,6 +113,8 @@ class NumpyRNN:
         the output at ``t`` and from the future through ``W_hh``:
         ``δ_t = W_hyᵀ (y_t - y*_t) + W_hhᵀ ((1 - h_{t+1}²) ⊙ δ_{t+1})``.
         """
+        if targets is None:
+            raise TypeError("NumpyRNN: expected targets of shape (T, O), got None; backward needs the targets")
         xs, targets, h0 = self._check(xs, targets, h0)
         p = self.params
         hs, ys = self.forward(xs, h0)
@@ -122,28 +140,59 @@ def numerical_gradient(f, array: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
     ``array`` is changed in place and restored, so ``f`` sees the perturbed value.
     """
+    who = "numerical_gradient"
+    check_callable(who, "f", f, " (called as f() -> a number)")
+    if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
+        raise TypeError(f"{who}: expected array to be a NumPy array of floats (changed in place, so f sees it), "
+                        f"got {describe(array)}")
+    eps = check_real(who, "eps", eps, above=0)
     grad = np.zeros_like(array)
     it = np.nditer(array, flags=["multi_index"])
     for _ in it:
         i = it.multi_index
         old = array[i]
-        array[i] = old + eps
-        plus = f()
-        array[i] = old - eps
-        minus = f()
-        array[i] = old
+        try:
+            array[i] = old + eps
+            plus = _value_of(who, f)
+            array[i] = old - eps
+            minus = _value_of(who, f)
+        finally:
+            array[i] = old
         grad[i] = (plus - minus) / (2 * eps)
     return grad
 
 
+def _value_of(who: str, f) -> float:
+    """``f()`` as a finite float; a clear error when it is not one number."""
+    value = f()
+    size = value.numel() if hasattr(value, "numel") else np.size(value) if isinstance(value, np.ndarray) else 1
+    if isinstance(value, (bool, np.bool_, str, bytes)) or size != 1:
+        raise TypeError(f"{who}: expected f() to return one number, got {describe(value)}")
+    try:
+        value = float(value.item() if hasattr(value, "item") else value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{who}: expected f() to return one number, got {describe(value)}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{who}: expected f() to return a finite number, got {value}")
+    return value
+
+
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     """``||a - b|| / (||a|| + ||b||)`` (Frobenius norms); 0 when both are zero."""
+    a, b = as_float_array("relative_error", "a", a), as_float_array("relative_error", "b", b)
+    if a.shape != b.shape:
+        raise ValueError(f"relative_error: expected a and b of the same shape, got {shape_str(a.shape)} and "
+                         f"{shape_str(b.shape)}")
     scale = np.linalg.norm(a) + np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 
 
 def gradient_check(model: NumpyRNN, xs, targets, h0=None, eps: float = 1e-6) -> dict[str, float]:
     """Relative error between :meth:`NumpyRNN.backward` and finite differences, per parameter and ``h0``."""
+    check_instance("gradient_check", "model", model, NumpyRNN, "a NumpyRNN")
+    eps = check_real("gradient_check", "eps", eps, above=0)
+    if targets is None:
+        raise TypeError("gradient_check: expected targets of shape (T, O), got None")
     xs, targets, h0 = model._check(xs, targets, h0)
     h0 = h0.copy()
     analytic = model.backward(xs, targets, h0)

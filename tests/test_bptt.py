@@ -109,7 +109,7 @@ def test_chunk_lengths_cover_the_sequence_fixed_and_random():
     assert sum(lengths) == 5000 and min(lengths) >= 1 and max(lengths[:-1]) <= 11
     assert max(lengths) > 6, "random truncation must sometimes reach past the mean length"
     assert abs(np.mean(lengths[:-1]) - 6) < 0.5
-    with pytest.raises(ValueError, match="chunk_length must be a positive int or None, got 0"):
+    with pytest.raises(ValueError, match="chunk_lengths: chunk_length must be a positive integer or None, got 0"):
         chunk_lengths(10, 0)
 
 

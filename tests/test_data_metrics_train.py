@@ -35,7 +35,7 @@ def test_make_windows_pairs_each_window_with_the_value_after_it():
     [
         (np.zeros((4, 2)), 2, 1, "expected a 1-D series, got shape (4, 2)"),
         (np.zeros(5), 5, 1, "a series of length 5 is too short for window=5 and horizon=1 (needs at least 6)"),
-        (np.zeros(5), 0, 1, "window and horizon must be >= 1, got window=0"),
+        (np.zeros(5), 0, 1, "make_windows: window must be a positive integer, got 0"),
     ],
 )
 def test_make_windows_rejects_bad_input_with_a_clear_message(series, window, horizon, message):
