@@ -12,13 +12,12 @@
 
 import os
 import random
-import zlib
 
 import numpy as np
 import pytest
 import torch
 
-TEST_SEED_VAR = "RECURRENT_TEST_SEED"
+from helpers import TEST_SEED_VAR, seed_of
 
 
 def pytest_collection_modifyitems(config, items):
@@ -28,18 +27,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
-
-
-def _base_seed() -> int:
-    value = os.environ.get(TEST_SEED_VAR, "").strip() or "0"
-    if not value.isdigit():
-        raise pytest.UsageError(f"{TEST_SEED_VAR} must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
-def seed_of(nodeid: str) -> int:
-    """The seed of one test: its name's CRC-32 mixed with ``RECURRENT_TEST_SEED``."""
-    return (zlib.crc32(nodeid.encode()) + 1_000_003 * _base_seed()) % 2**32
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ outputs and gradients with messages that say what differs and by how much.
 
 from __future__ import annotations
 
+import os
 import random
 import zlib
 from dataclasses import dataclass, field
@@ -396,3 +397,21 @@ def assert_equal(actual, expected, what="", atol=None, rtol=None):
     assert len(a) == len(e), f"{what}: {len(a)} tensors, expected {len(e)}"
     for i, (x, y) in enumerate(zip(a, e)):
         torch.testing.assert_close(x, y, atol=atol, rtol=rtol, msg=lambda m: f"{what}[{i}]: {m}")
+
+
+# ----------------------------------------------------------------------------
+# The test suite's seeds (tests/conftest.py seeds every test with seed_of its node id)
+
+TEST_SEED_VAR = "RECURRENT_TEST_SEED"
+
+
+def _base_seed() -> int:
+    value = os.environ.get(TEST_SEED_VAR, "").strip() or "0"
+    if not value.isdigit():
+        raise ValueError(f"{TEST_SEED_VAR} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def seed_of(nodeid: str) -> int:
+    """The seed of one test: its name's CRC-32 mixed with ``RECURRENT_TEST_SEED``."""
+    return (zlib.crc32(nodeid.encode()) + 1_000_003 * _base_seed()) % 2**32

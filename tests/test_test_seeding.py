@@ -5,7 +5,7 @@ import random
 import numpy as np
 import torch
 
-from conftest import seed_of
+from helpers import seed_of
 
 
 def test_each_test_starts_from_generators_seeded_with_its_seed(seeded, request):
