@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import zlib
 from dataclasses import dataclass, field
 from itertools import product
@@ -415,3 +416,27 @@ def _base_seed() -> int:
 def seed_of(nodeid: str) -> int:
     """The seed of one test: its name's CRC-32 mixed with ``RECURRENT_TEST_SEED``."""
     return (zlib.crc32(nodeid.encode()) + 1_000_003 * _base_seed()) % 2**32
+
+
+# ----------------------------------------------------------------------------
+# Tables of bad input (tests/test_bad_input*.py)
+
+
+def bad_input_case(id, who, make, exc, expected, got):
+    """One row of a bad-input table: ``make()`` must raise ``exc`` whose message starts with
+    ``who:``, contains every string in ``expected``, and ``got`` after the word 'got' (unless
+    ``got`` is None or empty: nothing came that could be named)."""
+    return pytest.param(who, make, exc, expected, got, id=id)
+
+
+def assert_refused(who, make, exc, expected, got) -> None:
+    """Check one row of a bad-input table (see :func:`bad_input_case`)."""
+    with pytest.raises(Exception) as info:
+        make()
+    message = str(info.value)
+    assert info.type is exc, f"raised {info.type.__name__} instead of {exc.__name__}: {message}"
+    assert message.startswith(f"{who}: "), f"message does not start with the caller's name {who!r}: {message}"
+    for part in expected:
+        assert part in message, f"message does not name the expected {part!r}: {message}"
+    if got:
+        assert re.search(r"\bgot\b.*" + re.escape(got), message), f"message does not say it got {got!r}: {message}"

@@ -10,7 +10,6 @@ has a check of its own (so code and tests written against torch.nn keep working)
   for a bool flag).
 """
 
-import re
 import types
 import warnings
 
@@ -20,6 +19,8 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from companion import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+from helpers import assert_refused, bad_input_case
 
 I, H = 3, 4  # every module below: input_size 3, hidden_size 4, float32 parameters
 
@@ -33,10 +34,7 @@ def meta(*shape):
     return torch.empty(*shape, device="meta")
 
 
-def case(id, who, make, exc, expected, got):
-    """``make()`` must raise ``exc`` whose message starts with ``who:``, contains every string
-    in ``expected``, and ``got`` after the word 'got'."""
-    return pytest.param(who, make, exc, expected, got, id=id)
+case = bad_input_case
 
 
 rnn2 = lambda: RNN(I, H, num_layers=2)  # noqa: E731  -- hx (2, B, 4)
@@ -156,15 +154,7 @@ CASES = [
 
 @pytest.mark.parametrize("who,make,exc,expected,got", CASES)
 def test_bad_input_raises_with_a_message_naming_expected_and_actual(who, make, exc, expected, got):
-    with pytest.raises(Exception) as info:
-        make()
-    message = str(info.value)
-    assert info.type is exc, f"raised {info.type.__name__} instead of {exc.__name__}: {message}"
-    assert message.startswith(f"{who}: "), f"message does not start with the module's name {who!r}: {message}"
-    for part in expected:
-        assert part in message, f"message does not name the expected {part!r}: {message}"
-    if got is not None:  # None: nothing came that could be named (an option out of scope)
-        assert re.search(r"\bgot\b.*" + re.escape(got), message), f"message does not say it got {got!r}: {message}"
+    assert_refused(who, make, exc, expected, got)
 
 
 

@@ -4,7 +4,6 @@ is at fault) with a message that names the function, the argument, what was expe
 came — never an IndexError, KeyError or AttributeError from inside, a silent NaN, a silent
 broadcast or a silent no-op. The table is in the style of tests/test_bad_input.py (the layers)."""
 
-import re
 
 import numpy as np
 import pytest
@@ -16,13 +15,12 @@ from companion import translation as tr
 from companion.exercises import ExerciseError, check_function, check_lengths_to_mask, check_lstm_step, check_mase, compare
 from companion.models import Forecaster, SequenceRegressor
 
+from helpers import assert_refused, bad_input_case
+
 NAN = float("nan")
 
 
-def case(id, who, make, exc, expected, got):
-    """``make()`` must raise ``exc`` whose message starts with ``who:``, contains every string
-    in ``expected``, and ``got`` after the word 'got'."""
-    return pytest.param(who, make, exc, expected, got, id=id)
+case = bad_input_case
 
 
 def data(n=8, T=3):
@@ -296,15 +294,7 @@ CASES = [
 def test_bad_input_raises_with_a_message_naming_expected_and_actual(who, make, exc, expected, got, tmp_path,
                                                                    monkeypatch):
     monkeypatch.chdir(tmp_path)  # where the checkpoint cases write their files
-    with pytest.raises(Exception) as info:
-        make()
-    message = str(info.value)
-    assert info.type is exc, f"raised {info.type.__name__} instead of {exc.__name__}: {message}"
-    assert message.startswith(f"{who}: "), f"message does not start with the function's name {who!r}: {message}"
-    for part in expected:
-        assert part in message, f"message does not name the expected {part!r}: {message}"
-    if got:
-        assert re.search(r"\bgot\b.*" + re.escape(got), message), f"message does not say it got {got!r}: {message}"
+    assert_refused(who, make, exc, expected, got)
 
 
 # -- cases that need a file or say more than one line ---------------------------------------------

@@ -3,7 +3,6 @@ raises ValueError or TypeError with a message that names the function, the argum
 expected and what came — never an IndexError, KeyError or AttributeError from inside, a silent NaN,
 a silent broadcast, truncation or no-op. The table is in the style of tests/test_bad_input_api.py."""
 
-import re
 
 import numpy as np
 import pytest
@@ -15,13 +14,12 @@ from companion.models import (Forecaster, ResidualRNN, SequenceClassifier, Seque
                               final_states)
 from companion.numpy_rnn import NumpyRNN, gradient_check, numerical_gradient, relative_error
 
+from helpers import assert_refused, bad_input_case
+
 NAN = float("nan")
 
 
-def case(id, who, make, exc, expected, got):
-    """``make()`` must raise ``exc`` whose message starts with ``who:``, contains every string
-    in ``expected``, and ``got`` after the word 'got'."""
-    return pytest.param(who, make, exc, expected, got, id=id)
+case = bad_input_case
 
 
 def batch(n=6, T=5):
@@ -355,15 +353,7 @@ CASES = [
 
 @pytest.mark.parametrize("who,make,exc,expected,got", CASES)
 def test_bad_input_raises_with_a_message_naming_expected_and_actual(who, make, exc, expected, got):
-    with pytest.raises(Exception) as info:
-        make()
-    message = str(info.value)
-    assert info.type is exc, f"raised {info.type.__name__} instead of {exc.__name__}: {message}"
-    assert message.startswith(f"{who}: "), f"message does not start with the function's name {who!r}: {message}"
-    for part in expected:
-        assert part in message, f"message does not name the expected {part!r}: {message}"
-    if got:
-        assert re.search(r"\bgot\b.*" + re.escape(got), message), f"message does not say it got {got!r}: {message}"
+    assert_refused(who, make, exc, expected, got)
 
 
 def test_a_label_past_the_classes_is_refused_before_the_model_changes():
