@@ -58,9 +58,12 @@ class _RecurrentLayer(nn.Module):
         bidirectional: bool = False,
         device=None,
         dtype=None,
+        *,
+        proj_size=None,
     ):
         super().__init__()
         who = type(self).__name__
+        _no_projections(who, proj_size)  # LSTM checks its own proj_size and passes none
         # torch.nn's checks, types and words (TypeError for a wrong type, ValueError for a wrong value).
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(
@@ -342,14 +345,14 @@ class RNN(_RecurrentLayer):
         *,
         proj_size=None,
     ):
-        _no_projections("RNN", proj_size)
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(
                 f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}. "
                 f"Unknown nonlinearity {nonlinearity!r}. Select from 'tanh' or 'relu'."
             )
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype,
+                         proj_size=proj_size)
 
     def step(self, xw_t, state, W_hh, b_hh):
         return (rnn_step(xw_t, state[0], W_hh, b_hh, self.nonlinearity),)
@@ -413,23 +416,6 @@ class GRU(_RecurrentLayer):
     """
 
     gates = 3
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        device=None,
-        dtype=None,
-        *,
-        proj_size=None,
-    ):
-        _no_projections(type(self).__name__, proj_size)
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
 
     def step(self, xw_t, state, W_hh, b_hh):
         return (gru_step(xw_t, state[0], W_hh, b_hh),)
