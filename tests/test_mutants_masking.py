@@ -104,3 +104,13 @@ def test_masked_cross_entropy_refuses_a_pad_id_that_is_not_an_integer(pad_id):
     logits, target = torch.zeros(2, 3, 4), torch.zeros(2, 3, dtype=torch.long)
     assert message(ValueError, lambda: masked_cross_entropy(logits, target, pad_id=pad_id)) == (
         f"masked_cross_entropy: pad_id must be an integer token id, got {pad_id!r}")
+
+
+def test_lengths_to_mask_refuses_a_max_len_that_is_not_an_integer_or_too_short_in_words():
+    from companion.masking import lengths_to_mask
+
+    assert message(ValueError, lambda: lengths_to_mask([1, 2], "3")) == (
+        "lengths_to_mask: max_len must be a positive integer, got '3' (a str)")
+    assert message(ValueError, lambda: lengths_to_mask([1, 2], 1)) == (
+        "lengths_to_mask: max_len=1 is shorter than the longest sequence (2)")
+    assert lengths_to_mask([1, 2], 3).tolist() == [[True, False, False], [True, True, False]]
