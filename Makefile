@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.installed
 # A trained model differs between instruction sets and seeds; every claim must hold in all.
 VARIANTS ?= avx2:1 default:2
 
-.PHONY: book test test-variants install lab clean mutants
+.PHONY: book test test-variants install lab clean mutants flakiness
 
 install: $(STAMP)
 
@@ -47,14 +47,22 @@ test-variants: $(STAMP)
 # changed function; a mutant that no test notices "survives". One module after another:
 #   make mutants                      every module of MUTANT_MODULES
 #   make mutants MUTANT_MODULES=metrics
+#   make mutants MUTANT_MODULES=train MUTANT_SAMPLE=05   a sample: the mutants whose number ends in 0 or 5
+# A module is a file (companion/cells.py) or a package (companion/train/, every file in it); pyproject's
+# [tool.mutmut] only_mutate names both forms. MUTANT_SAMPLE (digits) keeps the mutants whose number
+# (…__mutmut_N) ends in one of them: about a tenth of each function's mutants per digit, for a module
+# too slow to run whole; the summary then says how many were sampled.
 # mutmut and its needs go into their own venv, .venv-mutants/, from requirements-mutants.txt;
 # it sees the course's packages (torch, pytest, nbval, ...) through a path to .venv's site-packages.
 # Results are kept in mutants/ (delete it to start afresh); `.venv-mutants/bin/mutmut show NAME`
-# prints the change a mutant made.
+# prints the change a mutant made. benchmarks/mutation_report.md has the last scores and the
+# equivalent survivors; `make flakiness` runs the unit tests once per test seed (benchmarks/flakiness.sh).
 MUTANTS_VENV   := .venv-mutants
 MUTANTS_STAMP  := $(MUTANTS_VENV)/.installed
-MUTANT_MODULES ?= metrics exercises masking cells layers data train seq2seq
+MUTANT_MODULES ?= cells layers layer_inputs masking metrics data train seq2seq exercises
 MUTANT_JOBS    ?= 2
+MUTANT_SAMPLE  ?=
+FLAKY_SEEDS    ?= 20
 
 $(MUTANTS_STAMP): requirements-mutants.txt requirements.txt $(STAMP)
 	$(BIN)/python -m venv $(MUTANTS_VENV)
@@ -64,7 +72,7 @@ $(MUTANTS_STAMP): requirements-mutants.txt requirements.txt $(STAMP)
 	touch $@
 
 define MUTANTS_SUMMARY
-import json, sys
+import glob, json, sys
 from collections import Counter
 KILLED, SURVIVED, NO_TESTS, TIMEOUT = {1, 3}, {0}, {5, 33}, {24, -24, 36, 152, 255}
 def status(code):
@@ -73,18 +81,21 @@ def status(code):
             return name
     return "not run" if code is None else "suspicious"
 for module in sys.argv[1:]:
-    try:
-        with open(f"mutants/companion/{module}.py.meta") as file:
-            codes = json.load(file)["exit_code_by_key"]
-    except FileNotFoundError:
-        print(f"companion/{module}.py: no results"); continue
-    by = {name: status(code) for name, code in codes.items()}
+    path = module.replace(".", "/")
+    metas = sorted(glob.glob(f"mutants/companion/{path}.py.meta") + glob.glob(f"mutants/companion/{path}/**/*.py.meta", recursive=True))
+    if not metas:
+        print(f"companion/{path}: no results"); continue
+    by = {}
+    for meta in metas:
+        with open(meta) as file:
+            by.update({name: status(code) for name, code in json.load(file)["exit_code_by_key"].items()})
     n = Counter(by.values())
     checked = n["killed"] + n["timeout"] + n["survived"] + n["no tests"]
     score = f"{100 * (n['killed'] + n['timeout']) / checked:.0f}%" if checked else "-"
-    print(f"companion/{module}.py: {len(by)} mutants, {n['killed']} killed, {n['timeout']} timed out, "
+    sampled = f" (a sample: {checked} of {len(by)} run)" if n["not run"] else ""
+    print(f"companion/{path}: {len(by)} mutants, {n['killed']} killed, {n['timeout']} timed out, "
           f"{n['survived']} survived, {n['no tests']} reached by no test, {n['suspicious']} suspicious, "
-          f"{n['not run']} not run; score {score}")
+          f"{n['not run']} not run; score {score}{sampled}")
     for name in sorted(k for k, v in by.items() if v in ("survived", "no tests", "suspicious")):
         print(f"    {by[name]}: {name}")
 endef
@@ -92,11 +103,16 @@ export MUTANTS_SUMMARY
 
 mutants: $(MUTANTS_STAMP)
 	@mkdir -p mutants; for m in $(MUTANT_MODULES); do \
-	  echo "==> mutmut over companion/$$m.py (log: mutants/run-$$m.log)"; \
-	  $(MUTANTS_VENV)/bin/mutmut run --max-children $(MUTANT_JOBS) "companion.$$m.*" > mutants/run-$$m.log 2>&1 \
+	  select="companion.$$m.*"; [ -z "$(MUTANT_SAMPLE)" ] || select="companion.$$m.*__mutmut_*[$(MUTANT_SAMPLE)]"; \
+	  echo "==> mutmut over companion/$$m ($$select; log: mutants/run-$$m.log)"; \
+	  $(MUTANTS_VENV)/bin/mutmut run --max-children $(MUTANT_JOBS) "$$select" > mutants/run-$$m.log 2>&1 \
 	    || echo "    mutmut stopped with an error: see mutants/run-$$m.log"; \
 	  $(MUTANTS_VENV)/bin/python -c "$$MUTANTS_SUMMARY" $$m; \
 	done
+
+# The unit tests once per test seed, RECURRENT_TEST_SEED=0..FLAKY_SEEDS-1: pass or fail per seed.
+flakiness: $(STAMP)
+	PYTHON=$(BIN)/python benchmarks/flakiness.sh $(FLAKY_SEEDS)
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet jupyterlab
