@@ -145,3 +145,36 @@ def test_rnn_and_gru_take_no_proj_size_as_torch_nn(name):
 def test_lstm_proj_size_zero_builds_the_plain_lstm():
     lstm = companion.LSTM(3, 4, proj_size=0)
     assert lstm.proj_size == 0 and lstm.weight_hh_l0.shape == (16, 4)
+
+
+@pytest.mark.parametrize("name,kwargs", [
+    ("RNN", {}), ("RNN", {"num_layers": 2, "nonlinearity": "tanh"}), ("GRU", {"bias": False, "batch_first": True}),
+    ("LSTM", {"num_layers": 3, "dropout": 0.25, "bidirectional": True}), ("GRU", {"num_layers": 2, "dropout": 1}),
+])
+def test_repr_is_torch_nns(name, kwargs):
+    assert repr(getattr(companion, name)(3, 4, **kwargs)) == repr(getattr(torch.nn, name)(3, 4, **kwargs))
+
+
+def test_repr_of_a_relu_rnn_names_the_nonlinearity():
+    # torch.nn's repr omits it (RNN(3, 4, num_layers=2)); companion shows it, in RNNCell's form.
+    assert repr(companion.RNN(3, 4, num_layers=2, nonlinearity="relu")) == "RNN(3, 4, num_layers=2, nonlinearity='relu')"
+
+
+@pytest.mark.parametrize("name,kwargs", [("LSTM", {"num_layers": 2, "bidirectional": True}), ("GRU", {"bias": False})])
+def test_all_weights_lists_torch_nns_shapes_in_its_order(name, kwargs):
+    ours, ref = getattr(companion, name)(3, 4, **kwargs), getattr(torch.nn, name)(3, 4, **kwargs)
+    assert [[tuple(p.shape) for p in group] for group in ours.all_weights] == \
+           [[tuple(p.shape) for p in group] for group in ref.all_weights]
+    names = {id(p): n for n, p in ours.named_parameters()}
+    ref_names = {id(p): n for n, p in ref.named_parameters()}
+    assert [[names[id(p)] for p in g] for g in ours.all_weights] == [[ref_names[id(p)] for p in g] for g in ref.all_weights]
+
+
+def test_dropout_with_one_layer_warns_as_torch_nn_and_out_of_range_is_refused():
+    with pytest.warns(UserWarning, match=r"^GRU: dropout=0\.5 has no effect with num_layers=1: dropout is applied "
+                                         r"between layers, after every layer but the last$"):
+        companion.GRU(3, 4, dropout=0.5)
+    for bad in (-0.1, 1.5, "0.2", True):
+        assert raised(lambda: companion.RNN(3, 4, num_layers=2, dropout=bad)) == (
+            ValueError, f"RNN: dropout should be a number in range [0, 1] representing the probability of an "
+                        f"element being zeroed, got {bad!r}")
