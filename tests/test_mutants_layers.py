@@ -178,3 +178,14 @@ def test_dropout_with_one_layer_warns_as_torch_nn_and_out_of_range_is_refused():
         assert raised(lambda: companion.RNN(3, 4, num_layers=2, dropout=bad)) == (
             ValueError, f"RNN: dropout should be a number in range [0, 1] representing the probability of an "
                         f"element being zeroed, got {bad!r}")
+
+
+def test_packed_data_of_the_wrong_size_or_rank_is_refused_in_companions_words_then_torch_nns():
+    from torch.nn.utils.rnn import PackedSequence, pack_sequence
+
+    packed = pack_sequence([torch.zeros(3, 4), torch.zeros(2, 4)])
+    flat = PackedSequence(torch.zeros(5), packed.batch_sizes)
+    for data, shape in ((packed, "(5, 4)"), (flat, "(5,)")):
+        ref_type, ref_msg = raised(lambda: torch.nn.GRU(3, 5)(data))
+        assert raised(lambda: companion.GRU(3, 5)(data)) == (
+            ref_type, f"GRU: expected PackedSequence data of shape (N, 3), got {shape}. {ref_msg}")
