@@ -114,3 +114,11 @@ def test_lengths_to_mask_refuses_a_max_len_that_is_not_an_integer_or_too_short_i
     assert message(ValueError, lambda: lengths_to_mask([1, 2], 1)) == (
         "lengths_to_mask: max_len=1 is shorter than the longest sequence (2)")
     assert lengths_to_mask([1, 2], 3).tolist() == [[True, False, False], [True, True, False]]
+
+
+def test_pad_sequences_reads_any_array_like_sequence_as_numpy_would():
+    import pandas as pd
+
+    frame = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]])  # an array-like that torch.as_tensor cannot read by itself
+    padded, lengths = pad_sequences([frame, np.array([[5.0, 6.0]])])
+    assert padded.tolist() == [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [0.0, 0.0]]] and lengths.tolist() == [2, 1]
