@@ -189,3 +189,12 @@ def test_packed_data_of_the_wrong_size_or_rank_is_refused_in_companions_words_th
         ref_type, ref_msg = raised(lambda: torch.nn.GRU(3, 5)(data))
         assert raised(lambda: companion.GRU(3, 5)(data)) == (
             ref_type, f"GRU: expected PackedSequence data of shape (N, 3), got {shape}. {ref_msg}")
+
+
+def test_packed_data_of_another_dtype_is_refused_naming_the_input():
+    from torch.nn.utils.rnn import pack_sequence
+
+    packed = pack_sequence([torch.zeros(3, 3, dtype=torch.float64), torch.zeros(2, 3, dtype=torch.float64)])
+    our_type, our_msg = raised(lambda: companion.LSTM(3, 4)(packed))
+    assert our_type is ValueError  # as for a padded input of another dtype (torch.nn's type)
+    assert our_msg.startswith("LSTM: expected input of dtype torch.float32 (the parameters' dtype), got torch.float64.")
