@@ -51,3 +51,29 @@ def test_translate_without_beam_width_is_greedy_decoding():
     with torch.no_grad():
         sequences, _ = s2s.greedy_decode(model, src, lengths, 6)
     assert s2s.translate(model, batch, vocab, 6) == [" ".join(vocab.decode(s)) for s in sequences]
+
+
+# -- messages that name the argument at fault (companion's words, written out) ----------------
+
+
+def _seq2seq_model():
+    torch.manual_seed(0)
+    return s2s.Seq2Seq(s2s.Encoder(9, 4, 5), s2s.Decoder(9, 4, 5))
+
+
+def test_seq2seq_forward_batches_train_seq2seq_and_save_checkpoint_name_the_bad_argument(tmp_path):
+    from companion import train
+
+    model = _seq2seq_model()
+    with pytest.raises(TypeError, match=r"^Seq2Seq: expected tgt_in to be a \(B, T\) tensor of token ids, got a list$"):
+        model(torch.tensor([[4, 5, 6]]), torch.tensor([3]), [[1, 2]])
+    with pytest.raises(TypeError, match=r"^batches: expected batch to be a companion\.translation\.Batch \(the whole "
+                                        r"set\), got a list$"):
+        list(s2s.batches([1], 2))
+    batch = Batch(torch.tensor([[4, 5, 6]]), torch.tensor([3]), torch.tensor([[1, 5]]), torch.tensor([[5, 2]]))
+    with pytest.raises(ValueError, match=r"^train_seq2seq: epochs must be a positive integer, got 0$"):
+        s2s.train_seq2seq(model, batch, epochs=0)
+    with pytest.raises(TypeError, match=r"^save_checkpoint: expected history to be a companion\.train\.History, "
+                                        r"got 'h' \(a str\)$"):
+        train.save_checkpoint(tmp_path / "x.pt", model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                              epoch=1, history="h")
