@@ -77,3 +77,8 @@ def test_seq2seq_forward_batches_train_seq2seq_and_save_checkpoint_name_the_bad_
                                         r"got 'h' \(a str\)$"):
         train.save_checkpoint(tmp_path / "x.pt", model=model, optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
                               epoch=1, history="h")
+
+
+def test_split_numbers_with_seed_none_draws_fresh_disjoint_sets():
+    train, valid, test = data.split_numbers(0, 10, (3, 3, 4), seed=None)  # as numpy's default_rng(None)
+    assert sorted(np.concatenate([train, valid, test]).tolist()) == list(range(10))
