@@ -117,8 +117,9 @@ def test_lengths_to_mask_refuses_a_max_len_that_is_not_an_integer_or_too_short_i
 
 
 def test_pad_sequences_reads_any_array_like_sequence_as_numpy_would():
-    import pandas as pd
+    class Rows:  # an array-like (NumPy's __array__ protocol) that torch.as_tensor cannot read by itself
+        def __array__(self, dtype=None, copy=None):
+            return np.array([[1.0, 2.0], [3.0, 4.0]], dtype=dtype)
 
-    frame = pd.DataFrame([[1.0, 2.0], [3.0, 4.0]])  # an array-like that torch.as_tensor cannot read by itself
-    padded, lengths = pad_sequences([frame, np.array([[5.0, 6.0]])])
+    padded, lengths = pad_sequences([Rows(), np.array([[5.0, 6.0]])])
     assert padded.tolist() == [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [0.0, 0.0]]] and lengths.tolist() == [2, 1]
