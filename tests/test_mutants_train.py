@@ -17,3 +17,24 @@ def test_minibatch_epoch_clips_the_gradient_norm_before_the_step():
     reported = run_epoch(torch.optim.SGD(model.parameters(), lr=1.0), torch.Generator().manual_seed(0), 0)
     assert reported == 20.0  # the loss before the step, 10 * 2
     assert model.weight.item() == 1.5  # 2 - 1.0 * 0.5, not 2 - 10 unclipped
+
+
+def _series(n=4, T=6):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(n, T, 1, generator=g)
+    return X, X[..., 0]
+
+
+def test_fit_stateful_needs_a_validation_set_for_patience_and_accepts_one():
+    import pytest
+
+    from companion import train
+    from companion.models import SequenceRegressor
+
+    with pytest.raises(ValueError, match=r"^fit_stateful: patience=1 needs a validation set to watch; "
+                                         r"pass valid=\(X, y\)$"):
+        train.fit_stateful(SequenceRegressor(1, 3), _series(), chunk_length=2, epochs=1, patience=1, progress=False)
+    torch.manual_seed(0)
+    history = train.fit_stateful(SequenceRegressor(1, 3), _series(), chunk_length=2, epochs=1, patience=1,
+                                 valid=_series(), progress=False)
+    assert len(history.train_loss) == 1
