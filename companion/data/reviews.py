@@ -153,3 +153,46 @@ def batches(ids, labels, *, batch_size: int, generator: torch.Generator | None =
     for group in groups:
         padded, lengths, _ = pad([ids[i] for i in group])
         yield padded, lengths, labels[group]
+
+
+POSITIVE_WORDS = ("good", "great", "delicious", "fresh", "tasty", "perfect", "excellent", "wonderful", "love")
+NEGATIVE_WORDS = ("bad", "awful", "stale", "bland", "terrible", "horrible", "disappointing", "gross", "hate")
+
+
+def order_task(n: int, *, seed: int = 0, positive=POSITIVE_WORDS, negative=NEGATIVE_WORDS) -> Reviews:
+    """``n`` short sentences whose label depends on word order: a controlled test of order, not of
+    vocabulary. Each sentence follows one of five patterns, with sentiment words ``x``, ``y`` of
+    opposite polarity (label 1 for a positive word, 0 for a negative one):
+
+    ``x`` → label of x; ``not x`` → the opposite; ``x but y`` → label of y;
+    ``x , not y`` → label of x; ``i expected it to be x but it was y`` → label of y.
+
+    Every sentence but the first pattern's comes with its mirror (x and y swapped): the same words,
+    the opposite label, so a bag of words is at chance on them. ``seed`` fixes the draw (the
+    sentences define the task; they are not a training seed).
+    """
+    who = "order_task"
+    n = check_int(who, "n", n, minimum=2)
+    seed = check_int(who, "seed", seed, minimum=0)
+    positive = check_strings(who, "positive", positive, what="word", allow_empty=False)
+    negative = check_strings(who, "negative", negative, what="word", allow_empty=False)
+    if set(positive) & set(negative):
+        raise ValueError(f"{who}: a word cannot be both positive and negative, got {sorted(set(positive) & set(negative))}")
+    rng = np.random.default_rng(seed)
+    patterns = ("{x} but {y}", "{x} , not {y}", "i expected it to be {x} but it was {y}")
+    texts, labels = [], []
+    while len(texts) < n:
+        kind = int(rng.integers(5 if n - len(texts) > 1 else 2))  # a mirrored pair needs two places
+        x_positive = bool(rng.integers(2))
+        x = str(rng.choice(positive if x_positive else negative))
+        y = str(rng.choice(negative if x_positive else positive))
+        if kind == 0:
+            texts.append(x), labels.append(int(x_positive))
+        elif kind == 1:
+            texts.append(f"not {x}"), labels.append(1 - int(x_positive))
+        else:
+            pattern = patterns[kind - 2]
+            label = int(x_positive) if pattern == "{x} , not {y}" else 1 - int(x_positive)
+            texts += [pattern.format(x=x, y=y), pattern.format(x=y, y=x)]
+            labels += [label, 1 - label]
+    return Reviews(texts=texts, labels=np.asarray(labels, dtype=np.int64))
