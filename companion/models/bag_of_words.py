@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checks import check_instance, check_int, check_real, check_strings, describe
+from ..checks import check_int, check_real, check_strings, describe
 from ..data.reviews import tokenize
 
 
@@ -70,7 +70,6 @@ class BagOfWords:
         """The ``k`` features with the most negative and the ``k`` with the most positive weights."""
         self._fitted("BagOfWords.top_words")
         k = check_int("BagOfWords.top_words", "k", k)
-        check_instance("BagOfWords.top_words", "k", k, int, "an int")
         names = self.vectorizer.get_feature_names_out()
         order = np.argsort(self.model.coef_[0])
         return [str(names[i]) for i in order[:k]], [str(names[i]) for i in order[::-1][:k]]

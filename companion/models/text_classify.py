@@ -61,9 +61,18 @@ def last_pool(outputs: torch.Tensor, lengths, bidirectional: bool = False) -> to
     check_bool(who, "bidirectional", bidirectional)
     if outputs.dim() != 3:
         raise ValueError(f"{who}: expected outputs of shape (B, T, F), got {shape_str(outputs.shape)}")
-    lengths = torch.as_tensor(lengths, device=outputs.device)
-    _check_outputs(who, outputs, lengths_to_mask(lengths.cpu(), max_len=outputs.shape[1]).to(outputs.device)
-                   if lengths.shape == outputs.shape[:1] else lengths)
+    B, T = outputs.shape[:2]
+    if isinstance(lengths, (str, bytes)) or lengths is None:
+        raise TypeError(f"{who}: expected lengths to be ({B},) integers, got {describe(lengths)}")
+    lengths = torch.as_tensor(np.asarray(lengths) if isinstance(lengths, (list, tuple)) else lengths,
+                              device=outputs.device)
+    if lengths.shape != (B,) or lengths.dtype.is_floating_point or lengths.dtype.is_complex \
+            or lengths.dtype == torch.bool:
+        raise ValueError(f"{who}: expected lengths of shape ({B},) with integer values, one per row of outputs "
+                         f"{shape_str(outputs.shape)}, got {describe(lengths)}")
+    if B and (int(lengths.min()) < 1 or int(lengths.max()) > T):
+        raise ValueError(f"{who}: lengths must lie in 1..{T} (outputs has {T} positions), got "
+                         f"{int(lengths.min())}..{int(lengths.max())}")
     last = outputs[torch.arange(outputs.shape[0], device=outputs.device), lengths - 1]  # (B, F)
     if not bidirectional:
         return last
@@ -245,6 +254,7 @@ def fit_text_classifier(model: nn.Module, train_data, *, epochs: int, valid=None
     if valid is not None:
         valid_ids, valid_labels = _check_dataset(who, "valid", valid)
     batch_size = check_int(who, "batch_size", batch_size)
+    check_real(who, "lr", lr, above=0)
     check_real(who, "clip_norm", clip_norm, above=0, optional=True)
     checked: list = []
 
