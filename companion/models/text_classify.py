@@ -261,7 +261,7 @@ def fit_text_classifier(model: nn.Module, train_data, *, epochs: int, valid=None
     def batch_loss(batch):
         return _cross_entropy(model, batch, who, checked)
 
-    run_epoch = getattr(train, "minibatch_epoch", _interim_minibatch_epoch)(
+    run_epoch = train.minibatch_epoch(
         model, lambda generator: review_batches(ids, labels, batch_size=batch_size, generator=generator),
         batch_loss, clip_norm=clip_norm, who=who)
 
@@ -276,7 +276,7 @@ def fit_text_classifier(model: nn.Module, train_data, *, epochs: int, valid=None
 
     hyperparameters = {"function": who, "lr": lr, "batch_size": batch_size, "clip_norm": clip_norm,
                        "patience": patience, "n_train": len(ids), "n_valid": None if valid is None else len(valid_ids)}
-    return getattr(train, "loop", _interim_loop)(model, run_epoch, epochs=epochs, lr=lr, validate=None if valid is None else validate,
+    return train.loop(model, run_epoch, epochs=epochs, lr=lr, validate=None if valid is None else validate,
                       patience=patience, seed=seed, progress=progress, hyperparameters=hyperparameters, who=who)
 
 
@@ -310,44 +310,4 @@ def predict_proba(model: nn.Module, ids, *, batch_size: int = 256) -> np.ndarray
                                  f"with C >= 2, got {describe(logits)}")
             out[group] = torch.softmax(logits.double(), dim=-1)[:, 1].cpu().numpy()
     return out
-
-
-# ----------------------------------------------------------------------------
-# INTERIM, until companion.train.loop and minibatch_epoch land on main (they replace this block).
-
-def _interim_minibatch_epoch(model, batches, batch_loss, *, clip_norm=None, who="loop"):
-    def run_epoch(optimizer, generator, epoch):
-        model.train()
-        total, count = 0.0, 0
-        for batch in batches(generator):
-            optimizer.zero_grad()
-            loss, weight = batch_loss(batch)
-            train._update(model, optimizer, loss, clip_norm, who, epoch)
-            total, count = total + loss.item() * weight, count + weight
-        return total / count
-    return run_epoch
-
-
-def _interim_loop(model, run_epoch, *, epochs, lr=1e-2, validate=None, patience=None, stop_below=None, seed=None,
-                  progress=True, checkpoint=None, resume=False, hyperparameters=None, who="loop"):
-    import copy
-    import math
-
-    from .. import config
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(config.seed() if seed is None else seed)
-    history, best, best_state = train.History(), math.inf, None
-    for epoch in range(epochs):
-        model.train()
-        history.train_loss.append(run_epoch(optimizer, generator, epoch))
-        if validate is not None:
-            history.valid_loss.append(validate(model))
-            if history.valid_loss[-1] < best:
-                best, history.best_epoch, best_state = history.valid_loss[-1], epoch, copy.deepcopy(model.state_dict())
-            elif patience is not None and epoch - history.best_epoch >= patience:
-                break
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    return history
 
