@@ -13,6 +13,7 @@ module             what it holds
                    ``ChoGRU``
 ``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time
 ``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
+``gated_bptt``     the LSTM's and the GRU's backward passes by hand, step Jacobians and their products
 ``data``           data sets shipped by maintained packages, windowing, splits, scaling
 ``baselines``      naive and seasonal naive forecasts
 ``tasks``          the adding problem and the sunspot task, with the models and fits the chapters share
@@ -30,16 +31,16 @@ module             what it holds
 =================  =========================================================
 """
 
-from . import (baselines, bptt, classify, config, data, exercises, masking, metrics, models, plots, progress,
-               seeds, seq2seq, tasks, train, translation)
+from . import (baselines, bptt, classify, config, data, exercises, gated_bptt, masking, metrics, models, plots,
+               progress, seeds, seq2seq, tasks, train, translation)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "bptt", "classify", "config", "data", "exercises", "masking", "metrics", "models", "plots", "progress",
-    "seeds", "seq2seq", "tasks", "train", "translation",
+    "baselines", "bptt", "classify", "config", "data", "exercises", "gated_bptt", "masking", "metrics", "models",
+    "plots", "progress", "seeds", "seq2seq", "tasks", "train", "translation",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU",
