@@ -503,7 +503,6 @@ class LSTMByHand(torch.autograd.Function):
     def forward(ctx, x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh):
         _check_sequence("lstm_by_hand", 4, x, (h0, c0), weight_ih, weight_hh, bias_ih, bias_hh)
         output, (h_n, c_n), cache = _lstm_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
-        ctx.has_bias = (bias_ih is not None, bias_hh is not None)
         ctx.save_for_backward(*(cache[name] for name in _LSTM_CACHE))
         return output, h_n.clone(), c_n.clone()
 
