@@ -14,7 +14,7 @@ module             what it holds
 ``layer_inputs``   what a layer accepts: input, initial state, ``proj_size``, checked as torch.nn does
 ``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time in NumPy
 ``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
-``gated_bptt``     the LSTM's and the GRU's backward passes by hand, step Jacobians and their products
+``gated_bptt/``    the LSTM's and the GRU's backward passes by hand, step Jacobians and their products
 ``masking``        ``lengths_to_mask``, padding, masked losses that never count padding
 ``data/``          real data sets shipped by maintained packages; windows, splits, scaling; text and ``Vocab``
 ``models/``        small models shared by chapters: forecasting, sequence classification, residual stacks
