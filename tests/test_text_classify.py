@@ -28,7 +28,8 @@ def test_metrics_equal_sklearn_on_random_labels_with_ties(trial):
     labels[:2] = [0, 1]
     scores = rng.integers(0, 8, size=n) / 7.0 if trial % 2 else rng.normal(size=n)  # ties in every other trial
     predictions = (scores > np.median(scores)).astype(int)
-    assert accuracy(labels, predictions) == pytest.approx(sklearn.metrics.accuracy_score(labels, predictions), abs=1e-12)
+    expected = sklearn.metrics.accuracy_score(labels, predictions)
+    assert accuracy(labels, predictions) == pytest.approx(expected, abs=1e-12)
     if predictions.any() or labels.any():
         assert f1_score(labels, predictions) == pytest.approx(sklearn.metrics.f1_score(labels, predictions), abs=1e-12)
     assert roc_auc(labels, scores) == pytest.approx(sklearn.metrics.roc_auc_score(labels, scores), abs=1e-12)
@@ -306,8 +307,10 @@ def test_checkers_accept_correct_answers_and_name_typical_mistakes():
     (lambda: TextClassifier(30, 5, 6, cell="transformer"), ValueError, "cell must be one of"),
     (lambda: TextClassifier(30, 5, 6)(torch.tensor([[4, 40]]), torch.tensor([2])), ValueError, "ids in 0..29"),
     (lambda: TextClassifier(30, 5, 6)(torch.tensor([[4.0, 5.0]]), torch.tensor([2])), ValueError, "integer token ids"),
-    (lambda: TextClassifier(30, 5, 6)(torch.tensor([[4, 5]]), torch.tensor([3])), ValueError, "lengths must lie in 1..2"),
-    (lambda: TextClassifier(30, 5, 6)(torch.tensor([[4, 5]]), torch.tensor([2, 1])), ValueError, "lengths of shape (1,)"),
+    (lambda: TextClassifier(30, 5, 6)(torch.tensor([[4, 5]]), torch.tensor([3])), ValueError,
+     "lengths must lie in 1..2"),
+    (lambda: TextClassifier(30, 5, 6)(torch.tensor([[4, 5]]), torch.tensor([2, 1])), ValueError,
+     "lengths of shape (1,)"),
     (lambda: TextClassifier(30, 5, 6)(torch.tensor([[4, 5]]), None), TypeError, "lengths"),
     (lambda: TextClassifier(30, 5, 6)(torch.tensor([[4, 5]]), torch.tensor([2]), return_weights=True), ValueError,
      "needs pooling='attention'"),

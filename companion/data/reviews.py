@@ -180,7 +180,8 @@ def order_task(n: int, *, seed: int = 0, positive=POSITIVE_WORDS, negative=NEGAT
     positive = check_strings(who, "positive", positive, what="word", allow_empty=False)
     negative = check_strings(who, "negative", negative, what="word", allow_empty=False)
     if set(positive) & set(negative):
-        raise ValueError(f"{who}: a word cannot be both positive and negative, got {sorted(set(positive) & set(negative))}")
+        both = sorted(set(positive) & set(negative))
+        raise ValueError(f"{who}: a word cannot be both positive and negative, got {both}")
     rng = np.random.default_rng(seed)
     patterns = ("{x} but {y}", "{x} , not {y}", "i expected it to be {x} but it was {y}")
     texts, labels = [], []

@@ -25,8 +25,8 @@ class BagOfWords:
     def __init__(self, C: float = 1.0, ngram_range: tuple[int, int] = (1, 1), min_df: int = 2):
         who = "BagOfWords"
         self.C = check_real(who, "C", C, above=0)
-        if not (isinstance(ngram_range, tuple) and len(ngram_range) == 2 and all(isinstance(n, int) for n in ngram_range)
-                and 1 <= ngram_range[0] <= ngram_range[1]):
+        pair = isinstance(ngram_range, tuple) and len(ngram_range) == 2
+        if not (pair and all(isinstance(n, int) for n in ngram_range) and 1 <= ngram_range[0] <= ngram_range[1]):
             raise ValueError(f"{who}: expected ngram_range to be a pair of integers (lo, hi) with 1 <= lo <= hi, "
                              f"got {ngram_range!r}")
         self.ngram_range = ngram_range
