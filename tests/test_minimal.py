@@ -77,7 +77,8 @@ def test_a_long_sequence_does_not_underflow():
 
 def test_log_scan_solves_the_linear_recurrence():
     torch.manual_seed(1)
-    a, b, h = torch.rand(T, B, H, dtype=torch.float64), torch.rand(T, B, H, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64)
+    a, b = torch.rand(T, B, H, dtype=torch.float64), torch.rand(T, B, H, dtype=torch.float64)
+    h = torch.randn(B, H, dtype=torch.float64)
     states = log_scan(a.log(), b.log(), h)
     for t in range(T):
         h = a[t] * h + b[t]
