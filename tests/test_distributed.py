@@ -69,8 +69,10 @@ def train_single_process(model, X, y, world):
 def test_two_gloo_processes_equal_one_process_on_the_global_batch():
     model, X, y = make_problem()
     start = {k: v.clone() for k, v in model.state_dict().items()}
-    # fork: the two processes start at once (spawn would import torch twice more, ~10 s of CPU)
-    results = launch_local(train_in_process, 2, (start, X, y), timeout_s=300, start_method="fork")
+    # fork: the two processes start at once (spawn imports torch in each, seconds of CPU); but not
+    # once CUDA has been used here (a GPU test before this one): autograd cannot run in a forked child then
+    method = "spawn" if torch.cuda.is_available() and torch.cuda.is_initialized() else "fork"
+    results = launch_local(train_in_process, 2, (start, X, y), timeout_s=300, start_method=method)
     reference_losses = train_single_process(model, X, y, world=2)
     for rank, result in enumerate(results):
         assert result["state"].keys() == model.state_dict().keys()
