@@ -5,12 +5,15 @@ module             what it holds
 =================  =========================================================
 ``forecast``       ``mae``, ``rmse``, ``mase``
 ``text``           ``bleu`` with ``brevity_penalty`` and ``modified_precision``; ``exact_match``
+``language``       ``cross_entropy`` (nats), ``perplexity``, ``bits_per_character``
 =================  =========================================================
 
 Every public name is also importable from ``companion.metrics`` itself.
 """
 
 from .forecast import mae, mase, rmse
+from .language import bits_per_character, cross_entropy, perplexity
 from .text import bleu, brevity_penalty, exact_match, exact_matches, modified_precision
 
-__all__ = ["mae", "rmse", "mase", "bleu", "brevity_penalty", "modified_precision", "exact_matches", "exact_match"]
+__all__ = ["mae", "rmse", "mase", "bleu", "brevity_penalty", "modified_precision", "exact_matches", "exact_match",
+           "cross_entropy", "perplexity", "bits_per_character"]
