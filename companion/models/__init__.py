@@ -7,6 +7,8 @@ module             what it holds
                    between calls), ``StepRegressor`` (a prediction at every real step of a padded batch)
 ``classify``       ``SequenceClassifier`` (variable-length, packed, bidirectional), ``final_states``
 ``residual``       ``ResidualRNN``: stacked one-layer recurrent layers with skip connections
+``ngram``          ``NGramLM``: n-gram language models with add-k or interpolated Kneser–Ney smoothing
+``language``       ``LanguageModel``: embedding → recurrent layer → next-token logits
 ``common``         the layer classes by name (``LAYERS``, ``TORCH_LAYERS``) and shared argument checks
 =================  =========================================================
 
@@ -14,9 +16,11 @@ Every public name is also importable from ``companion.models`` itself.
 """
 
 from .classify import SequenceClassifier, final_states
+from .language import LanguageModel
+from .ngram import NGramLM
 from .common import LAYERS, TORCH_LAYERS
 from .forecast import Forecaster, SequenceRegressor, StepRegressor
 from .residual import ResidualRNN
 
-__all__ = ["Forecaster", "SequenceRegressor", "StepRegressor", "SequenceClassifier", "final_states", "ResidualRNN",
+__all__ = ["Forecaster", "SequenceRegressor", "StepRegressor", "SequenceClassifier", "final_states", "ResidualRNN", "NGramLM", "LanguageModel",
            "LAYERS", "TORCH_LAYERS"]
