@@ -16,6 +16,7 @@ from .variable_length import check_lengths_to_mask, check_masked_mse, check_reve
 from .deep import check_stacked_parameter_count, check_final_states
 from .seq2seq import check_modified_precision, check_brevity_penalty, check_length_normalized_score
 from .attention import check_additive_scores, check_scaled_dot_product_attention
+from .language import check_add_k_bigram, check_softmax_with_temperature, check_top_k_filter
 
 __all__ = [
     "ExerciseError", "check_function", "compare",
@@ -26,4 +27,5 @@ __all__ = [
     "check_stacked_parameter_count", "check_final_states",
     "check_modified_precision", "check_brevity_penalty", "check_length_normalized_score",
     "check_additive_scores", "check_scaled_dot_product_attention",
+    "check_add_k_bigram", "check_top_k_filter", "check_softmax_with_temperature",
 ]
