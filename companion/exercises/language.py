@@ -58,6 +58,8 @@ def check_top_k_filter(function, trials: int = 10) -> None:
 
     def kept(logits, k):  # -inf cannot be compared by value: compare which entries survive, and their values
         out = function(logits, k)
+        if out is None:
+            return None  # check_function says that the function returned None
         out = out.detach().cpu().numpy() if isinstance(out, torch.Tensor) else np.asarray(out, dtype=float)
         return {"kept": np.isfinite(out).astype(float), "values": np.where(np.isfinite(out), out, 0.0)}
 
