@@ -18,23 +18,11 @@ from .fit import _check_pair, _check_prediction, _loss_name, _validator
 from .loop import CHECKPOINT_DOC, _check_training_arguments, loop, update
 
 
-def fit_stateful(
-    model: nn.Module,
-    train: tuple[torch.Tensor, torch.Tensor],
-    *,
-    chunk_length: int | None,
-    epochs: int,
-    randomise: bool = False,
-    valid: tuple[torch.Tensor, torch.Tensor] | None = None,
-    lr: float = 1e-2,
-    loss_fn=nn.functional.mse_loss,
-    clip_norm: float | None = None,
-    patience: int | None = None,
-    seed: int | None = None,
-    progress: bool = True,
-    checkpoint: str | os.PathLike | None = None,
-    resume: bool | str = False,
-) -> History:
+def fit_stateful(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], *, chunk_length: int | None, epochs: int,
+                 randomise: bool = False, valid: tuple[torch.Tensor, torch.Tensor] | None = None, lr: float = 1e-2,
+                 loss_fn=nn.functional.mse_loss, clip_norm: float | None = None, patience: int | None = None,
+                 seed: int | None = None, progress: bool = True, checkpoint: str | os.PathLike | None = None,
+                 resume: bool | str = False) -> History:
     """Train ``model`` on long sequences by truncated BPTT; return its :class:`History`.
 
     ``train = (X, y)``: ``X`` (B, T, I) holds B long sequences side by side (B streams),
