@@ -7,7 +7,8 @@ module             what it holds
                    stopping, checkpoints, resuming), ``update`` (one step), ``minibatch_epoch``
 ``fit``            ``fit`` (independent examples ``(X, y)``) and ``evaluate``
 ``stateful``       ``fit_stateful``: truncated BPTT with the state carried between chunks
-``language``       ``fit_language_model`` (stateful truncated BPTT on streams of text), ``evaluate_language_model``
+``language``       ``fit_language_model`` (stateful truncated BPTT on streams of text),
+                   ``evaluate_language_model``
 ``checkpoint``     ``History``, ``save_checkpoint``, ``load_checkpoint`` (``weights_only=True``), ``model_device``
 =================  =========================================================
 
@@ -20,5 +21,5 @@ from .loop import loop, minibatch_epoch, update
 from .stateful import fit_stateful
 from .language import evaluate_language_model, fit_language_model
 
-__all__ = ["loop", "update", "minibatch_epoch", "fit", "evaluate", "fit_stateful", "fit_language_model", "evaluate_language_model", "History", "save_checkpoint",
-           "load_checkpoint", "model_device"]
+__all__ = ["loop", "update", "minibatch_epoch", "fit", "evaluate", "fit_stateful", "History", "save_checkpoint",
+           "load_checkpoint", "model_device", "fit_language_model", "evaluate_language_model"]
