@@ -4,6 +4,7 @@
 * :func:`sample` — a draw from ``softmax(logits / temperature)``, optionally restricted to the
   ``top_k`` most likely tokens (:func:`top_k_filter`) or to the smallest set of most likely tokens
   whose probability reaches ``top_p`` (nucleus sampling, Holtzman et al. 2020; :func:`top_p_filter`);
+* :func:`beam_search` — the continuation of ``n`` tokens that beam search finds most likely, for comparison;
 * :func:`generate` — a prompt, then ``n`` tokens, each chosen by one of these from the model's
   logits, the state carried from step to step.
 
@@ -160,3 +161,54 @@ def generate(model, vocab, prompt, n: int, *, tokenize=None, join: str = "", str
             out.append(vocab.itos[token])
             logits, state = model(torch.tensor([[token]], device=device), state)
     return join.join(out)
+
+
+def _reorder_state(state, index: torch.Tensor):
+    """A layer's state ((L, B, H), or a tuple of them) with its batch entries taken at ``index``."""
+    if isinstance(state, (tuple, list)):
+        return type(state)(s.index_select(1, index) for s in state)
+    return state.index_select(1, index)
+
+
+def beam_search(model, vocab, prompt, n: int, *, beam_width: int = 5, tokenize=None, join: str = "") -> tuple[str, float]:
+    """The ``n`` tokens after ``prompt`` that beam search finds most likely under ``model``, and their
+    log-probability (nats): ``(text, log_prob)``.
+
+    Keeps the ``beam_width`` most likely continuations so far; at each step extends each by every
+    token and keeps the ``beam_width`` most likely of the ``beam_width · V`` results. Width 1 is
+    greedy decoding; a width of at least ``V^(n-1)`` searches every continuation. All beams have
+    length ``n``, so no length normalisation is needed (compare :func:`companion.seq2seq.beam_search`,
+    whose outputs end at ``<eos>``). The model (``model(x, state) -> (logits, state)``) must take a
+    batch of states, as :class:`companion.models.LanguageModel` does.
+    """
+    from .data.text import characters
+
+    who = "beam_search"
+    if not isinstance(prompt, str):
+        raise TypeError(f"{who}: expected prompt to be a str, got {describe(prompt)}")
+    n = check_int(who, "n", n)
+    beam_width = check_int(who, "beam_width", beam_width)
+    tokenize = characters if tokenize is None else tokenize
+    ids = vocab.encode(tokenize(prompt))
+    if not ids:
+        raise ValueError(f"{who}: expected a prompt of at least one token, got {prompt!r}")
+    device = next((p.device for p in model.parameters()), torch.device("cpu"))
+    model.eval()
+    with torch.no_grad():
+        logits, state = model(torch.tensor([ids], device=device), None)
+        log_p = torch.log_softmax(logits[:, -1].double(), dim=-1)  # (1, V): one beam so far
+        scores = torch.zeros(1, dtype=torch.float64, device=device)
+        tokens = torch.zeros(1, 0, dtype=torch.long, device=device)
+        for step in range(n):
+            V = log_p.shape[-1]
+            candidates = (scores.unsqueeze(1) + log_p).reshape(-1)  # (beams * V,)
+            scores, flat = candidates.topk(min(beam_width, candidates.numel()))
+            beam, token = flat // V, flat % V
+            tokens = torch.cat([tokens[beam], token.unsqueeze(1)], dim=1)
+            if step == n - 1:
+                break
+            state = _reorder_state(state, beam)
+            logits, state = model(token.unsqueeze(1), state)
+            log_p = torch.log_softmax(logits[:, -1].double(), dim=-1)
+    best = tokens[0].tolist()
+    return join.join(vocab.itos[i] for i in best), float(scores[0])

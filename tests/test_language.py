@@ -3,6 +3,7 @@ sampling, the recurrent language model and its training, the chapter's checkers.
 
 References are independent of the code under test: counts worked by hand, formulas written here."""
 
+import itertools
 import math
 
 import numpy as np
@@ -397,3 +398,49 @@ def test_checkers_reject_wrong_answers_and_name_the_mistake():
         exercises.check_top_k_filter(smallest, seed=0)
     with pytest.raises(ExerciseError, match="multiplied"):
         exercises.check_softmax_with_temperature(times_t, seed=0)
+
+
+# ----------------------------------------------------------------------------
+# Beam search
+
+
+def _sequence_log_prob(model, prompt_ids, continuation):
+    """ln p(continuation | prompt) by one forward pass over prompt + continuation (the reference)."""
+    x = torch.tensor([prompt_ids + continuation[:-1]])
+    with torch.no_grad():
+        log_p = torch.log_softmax(model(x)[0][0].double(), -1)
+    start = len(prompt_ids) - 1
+    return sum(log_p[start + i, token].item() for i, token in enumerate(continuation))
+
+
+def test_beam_search_wide_enough_finds_the_most_likely_continuation():
+    torch.manual_seed(3)
+    vocab = Vocab.from_texts(["abc"], characters)  # V = 7 (with the 4 specials)
+    model = LanguageModel(len(vocab), 4, 6, cell="gru", use_torch_nn=True)
+    with torch.no_grad():
+        model.readout.weight.mul_(8)  # peaked distributions, so that greedy is not always best
+    prompt = vocab.encode(list("ab"))
+    V, n = len(vocab), 3
+    best = max(itertools.product(range(V), repeat=n), key=lambda seq: _sequence_log_prob(model, prompt, list(seq)))
+    text, score = sampling.beam_search(model, vocab, "ab", n, beam_width=V ** (n - 1), join="|")
+    assert [vocab.stoi[token] for token in text.split("|")] == list(best)
+    assert score == pytest.approx(_sequence_log_prob(model, prompt, list(best)), abs=1e-5)  # float32 model
+    greedy_ids = [vocab.stoi[t] for t in sampling.generate(model, vocab, "ab", n, strategy="greedy", join="|").split("|")]
+    assert _sequence_log_prob(model, prompt, greedy_ids) <= score + 1e-5
+
+
+def test_beam_search_of_width_one_is_greedy():
+    torch.manual_seed(4)
+    text, vocab, ids = _tiny_task()
+    model = LanguageModel(len(vocab), 4, 8, use_torch_nn=True)
+    beam_text, _ = sampling.beam_search(model, vocab, "ab", 12, beam_width=1, join="|")
+    assert beam_text == sampling.generate(model, vocab, "ab", 12, strategy="greedy", join="|")
+
+
+def test_beam_search_refuses_bad_input():
+    text, vocab, ids = _tiny_task()
+    model = LanguageModel(len(vocab), 4, 4)
+    with pytest.raises(ValueError, match="beam_width must be a positive integer"):
+        sampling.beam_search(model, vocab, "a", 3, beam_width=0)
+    with pytest.raises(ValueError, match="at least one token"):
+        sampling.beam_search(model, vocab, "", 3)
