@@ -49,7 +49,8 @@ from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
     "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt", "layer_inputs", "masking",
-    "metrics", "minimal", "models", "plots", "progress", "sampling", "seeds", "seq2seq", "tasks", "train", "translation", "worked",
+    "metrics", "minimal", "models", "plots", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
+    "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU", "MinGRU", "MinLSTM",
