@@ -18,17 +18,20 @@ module             what it holds
 ``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
 ``gated_bptt/``    the LSTM's and the GRU's backward passes by hand, step Jacobians and their products
 ``masking``        ``lengths_to_mask``, padding, masked losses that never count padding
-``data/``          real data sets shipped by maintained packages (series, reviews); windows, splits, scaling;
-                   text and ``Vocab``
+``data/``          real data sets shipped by maintained packages (series, reviews, Shakespeare); windows, splits,
+                   scaling; text and ``Vocab``
 ``models/``        small models shared by chapters: forecasting, sequence and text classification, a
-                   bag-of-words baseline, residual stacks
+                   bag-of-words baseline, language models (n-gram and recurrent), residual stacks
 ``classify``       training and scoring classifiers of variable-length sequences
-``train/``         the one training ``loop``; ``fit``, ``fit_stateful``; checkpoints
+``train/``         the one training ``loop``; ``fit``, ``fit_stateful``, language models, several processes;
+                   checkpoints
 ``seq2seq/``       encoder, decoders with attention, greedy and beam search, multi-head attention
-``metrics/``       error measures: MAE, RMSE, MASE; BLEU, exact match; accuracy, F1, ROC-AUC
+``metrics/``       error measures: MAE, RMSE, MASE; BLEU, exact match; accuracy, F1, ROC-AUC;
+                   cross-entropy, perplexity, bits per character
 ``tasks``          the adding problem and the sunspot task, with the models and fits chapters share
 ``baselines``      naive and seasonal naive forecasts
 ``translation``    the number-words task under its first name (it lives in ``data/``)
+``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
@@ -41,7 +44,7 @@ without knowing which file holds them.
 """
 
 from . import (baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking, metrics,
-               minimal, models, plots, progress, seeds, seq2seq, tasks, train, translation, worked)
+               minimal, models, plots, progress, sampling, seeds, seq2seq, tasks, train, translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -50,7 +53,8 @@ from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
     "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt", "layer_inputs", "masking",
-    "metrics", "minimal", "models", "plots", "progress", "seeds", "seq2seq", "tasks", "train", "translation", "worked",
+    "metrics", "minimal", "models", "plots", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
+    "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU", "MinGRU", "MinLSTM",
