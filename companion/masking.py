@@ -57,10 +57,7 @@ def pad_sequences(sequences, dtype=torch.float32, value: float = 0.0) -> tuple[t
             raise ValueError(f"pad_sequences: expected every sequence of shape (T_b, {features[0] if features else 'F'}) "
                              f"with T_b >= 1, got {shape_str(s.shape)} for sequence {i}")
     lengths = torch.tensor([s.shape[0] for s in tensors], dtype=torch.int64)
-    padded = tensors[0].new_full((len(tensors), int(lengths.max()), *features), value)
-    for b, s in enumerate(tensors):
-        padded[b, : s.shape[0]] = s
-    return padded, lengths
+    return torch.nn.utils.rnn.pad_sequence(tensors, batch_first=True, padding_value=value), lengths
 
 
 def reverse_padded(x: torch.Tensor, lengths) -> torch.Tensor:

@@ -39,7 +39,8 @@ from .checks import check_bool, check_instance, check_int, check_real, describe,
 from .layers import GRU
 from .masking import masked_cross_entropy  # the one masked loss; re-exported for the chapters
 from .progress import progress as progress_bar
-from .translation import Batch, Vocab
+from .data.numbers import Batch
+from .data.text import Vocab
 
 
 def _hidden(state):

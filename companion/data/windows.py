@@ -1,12 +1,5 @@
-"""Data sets that ship with maintained packages (nothing is downloaded) and windowing.
+"""From a series to a supervised task, without looking at the future.
 
-* :func:`sunspots` — yearly mean sunspot numbers 1700–2008, shipped with statsmodels
-  (``statsmodels.datasets.sunspots``; source: the Royal Observatory of Belgium's SIDC).
-* :func:`co2_weekly` — weekly atmospheric CO2 at Mauna Loa 1958–2001, shipped with statsmodels
-  (``statsmodels.datasets.co2``; source: Scripps Institution of Oceanography), gaps filled.
-* :func:`japanese_vowels` — nine speakers' vowels as variable-length sequences of 12 LPC
-  cepstrum coefficients (the UCI JapaneseVowels set, shipped with sktime), published split.
-* :func:`digits_as_sequences` — scikit-learn's 8x8 handwritten digits, read as 8 rows of 8 pixels.
 * :func:`make_windows` — cut a series into supervised pairs (past ``window`` values -> next value).
 * :func:`time_split` — train / validation / test ranges in time order.
 * :class:`Standardizer` — scaling whose statistics come from the training part only.
@@ -16,38 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .checks import as_float_array, check_int
-
-
-def sunspots() -> tuple[np.ndarray, np.ndarray]:
-    """Return ``(years, counts)``, two float64 arrays of length 309 (1700–2008).
-
-    Loaded from the copy that statsmodels ships, so it works offline.
-    """
-    from statsmodels.datasets import sunspots as _sunspots  # imported here: statsmodels is slow to import
-
-    frame = _sunspots.load_pandas().data
-    return frame["YEAR"].to_numpy(dtype=np.float64), frame["SUNACTIVITY"].to_numpy(dtype=np.float64)
-
-
-def co2_weekly() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return ``(dates, ppm, filled)``: 2284 weeks from 1958-03-29 to 2001-12-29.
-
-    ``dates`` (n,) ``datetime64[ns]``, one Saturday per week with no week left out; ``ppm`` (n,)
-    float64, the CO2 mole fraction in parts per million; ``filled`` (n,) bool, True for the weeks
-    that have no measurement in the data set. Those values are filled by linear interpolation in
-    time between the nearest measured weeks on either side (no gap lies at either end). A
-    straight line is a fair guess for a gap of a few weeks; the longest gap is 18 weeks, so
-    ``filled`` is returned for anyone who prefers another fill.
-    """
-    from statsmodels.datasets import co2 as _co2  # imported here: statsmodels is slow to import
-
-    series = _co2.load_pandas().data["co2"]
-    filled = series.isna().to_numpy()
-    ppm = series.interpolate(method="time").to_numpy(dtype=np.float64)
-    if np.isnan(ppm).any():  # would mean a gap at the start, which interpolation cannot fill
-        raise RuntimeError("co2_weekly: statsmodels' CO2 data changed: a gap at the start cannot be interpolated")
-    return series.index.to_numpy(dtype="datetime64[ns]"), ppm, filled
+from ..checks import as_float_array, check_int
 
 
 def make_windows(series, window: int, horizon: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -141,40 +103,3 @@ class Standardizer:
 
     def fit_transform(self, x) -> np.ndarray:
         return self.fit(x).transform(x)
-
-
-# -- sequence classification: JapaneseVowels (sktime) and digits (scikit-learn) ------------------
-
-
-def japanese_vowels(split: str = "train") -> tuple[list[np.ndarray], np.ndarray]:
-    """Nine male speakers saying the vowel /ae/: classify the speaker from the utterance.
-
-    Returns ``(X, y)``: ``X`` a list of float64 arrays (T_i, 12) — 12 LPC cepstrum
-    coefficients per frame, T_i from 7 to 29 frames — and ``y`` int64 speaker labels 0–8.
-    ``split="train"`` gives the published 270 training utterances (30 per speaker),
-    ``split="test"`` the 370 test utterances (24–88 per speaker). Loaded offline from the
-    copy that sktime ships (``sktime.datasets.load_japanese_vowels``; Kudo, Toyama and
-    Shimbo, 1999, UCI Machine Learning Repository).
-    """
-    if not isinstance(split, str) or split not in ("train", "test"):
-        raise ValueError(f"japanese_vowels: split must be 'train' or 'test', got {split!r}")
-    from sktime.datasets import load_japanese_vowels  # imported here: sktime is slow to import
-
-    frame, labels = load_japanese_vowels(split=split, return_type="nested_univ")
-    columns = list(frame.columns)
-    X = [np.stack([frame.iloc[i][c].to_numpy(dtype=np.float64) for c in columns], axis=1) for i in range(len(frame))]
-    y = np.asarray(labels).astype(np.int64) - 1  # sktime's labels are the strings "1".."9"
-    return X, y
-
-
-def digits_as_sequences() -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's 1,797 handwritten digits, each an 8x8 image read as 8 rows of 8 pixels.
-
-    Returns ``(X, y)``: ``X`` float32 (N, 8, 8) — step ``t`` is row ``t`` of the image, pixel
-    intensities scaled from 0–16 to 0–1 — and ``y`` int64 labels 0–9 (N = 1797).
-    (``sklearn.datasets.load_digits``: the UCI optical recognition of handwritten digits test set.)
-    """
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    return (digits.images / 16.0).astype(np.float32), digits.target.astype(np.int64)

@@ -1,0 +1,29 @@
+"""Data: real data sets that ship with maintained packages (nothing is downloaded), and the
+steps from raw data to batches.
+
+=================  =========================================================
+module             what it holds
+=================  =========================================================
+``series``         real series: ``sunspots``, ``co2_weekly``
+``windows``        ``make_windows``, ``time_split``, ``Standardizer``
+``sequences``      variable-length sequences to classify: ``japanese_vowels``, ``digits_as_sequences``
+``text``           tokenisers ``characters`` and ``words``, ``Vocab``, ``pad`` (ids)
+``numbers``        the German-to-English number-words task: ``number_task``, ``Batch``, ``make_batch``
+=================  =========================================================
+
+Every public name is also importable from ``companion.data`` itself.
+"""
+
+from .numbers import Batch, NumberTask, english, german, make_batch, number_pairs, number_task, split_numbers
+from .sequences import digits_as_sequences, japanese_vowels
+from .series import co2_weekly, sunspots
+from .text import BOS, EOS, PAD, SPECIALS, UNK, Vocab, characters, pad, words
+from .windows import Standardizer, make_windows, time_split
+
+__all__ = [
+    "sunspots", "co2_weekly",
+    "make_windows", "time_split", "Standardizer",
+    "japanese_vowels", "digits_as_sequences",
+    "characters", "words", "Vocab", "pad", "PAD", "BOS", "EOS", "UNK", "SPECIALS",
+    "german", "english", "split_numbers", "number_pairs", "Batch", "make_batch", "NumberTask", "number_task",
+]

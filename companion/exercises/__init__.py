@@ -1,0 +1,29 @@
+"""Auto-checkers for the exercises: the checking machinery in :mod:`.core`, one module per chapter.
+
+A reader writes a function in a notebook and hands it to the chapter's checker::
+
+    from companion import exercises
+    exercises.check_mase(my_mase)
+
+Every checker is also importable from ``companion.exercises`` itself.
+"""
+
+from .core import ExerciseError, check_function, compare
+from .sequences import check_mase, check_seasonal_naive
+from .bptt import check_rnn_step_backward, check_clip_grad_norm
+from .gated import check_lstm_step, check_gru_step, check_lstm_parameter_count, check_gru_parameter_count
+from .variable_length import check_lengths_to_mask, check_masked_mse, check_reverse_padded
+from .deep import check_stacked_parameter_count, check_final_states
+from .seq2seq import check_modified_precision, check_brevity_penalty, check_length_normalized_score
+from .attention import check_additive_scores, check_scaled_dot_product_attention
+
+__all__ = [
+    "ExerciseError", "check_function", "compare",
+    "check_mase", "check_seasonal_naive",
+    "check_rnn_step_backward", "check_clip_grad_norm",
+    "check_lstm_step", "check_gru_step", "check_lstm_parameter_count", "check_gru_parameter_count",
+    "check_lengths_to_mask", "check_masked_mse", "check_reverse_padded",
+    "check_stacked_parameter_count", "check_final_states",
+    "check_modified_precision", "check_brevity_penalty", "check_length_normalized_score",
+    "check_additive_scores", "check_scaled_dot_product_attention",
+]
