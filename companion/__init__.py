@@ -7,39 +7,44 @@ module             what it holds
 =================  =========================================================
 ``config``         the quick/full switch, device selection, the run's seed, ``setup()``
 ``seeds``          ``over_seeds``: an experiment over several seeds, its mean, min and max
+``checks``         every argument check, and the words of the errors
 ``cells``          ``RNNCell``, ``LSTMCell``, ``GRUCell`` and their step functions;
                    ``PeepholeLSTMCell``, ``ChoGRUCell`` (variants)
-``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input;
-                   ``ChoGRU``
-``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time
+``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input; ``ChoGRU``
+``layer_inputs``   what a layer accepts: input, initial state, ``proj_size``, checked as torch.nn does
+``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time in NumPy
 ``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
-``data``           data sets shipped by maintained packages, windowing, splits, scaling
-``baselines``      naive and seasonal naive forecasts
-``tasks``          the adding problem and the sunspot task, with the models and fits the chapters share
-``models``         small models shared by chapters (``Forecaster``, ``SequenceRegressor``, ``StepRegressor``,
-                   ``SequenceClassifier``, ``ResidualRNN``)
-``masking``        padding, masks, masked losses that never count padding
+``masking``        ``lengths_to_mask``, padding, masked losses that never count padding
+``data/``          real data sets shipped by maintained packages; windows, splits, scaling; text and ``Vocab``
+``models/``        small models shared by chapters: forecasting, sequence classification, residual stacks
 ``classify``       training and scoring classifiers of variable-length sequences
-``train``          the training loops ``fit`` and ``fit_stateful``, checkpoints
-``translation``    German to English number words: vocabularies, padding, batches
-``seq2seq``        encoder, decoders with attention, greedy and beam search, multi-head attention
-``metrics``        error measures (MAE, RMSE, MASE, BLEU)
-``exercises``      auto-checkers for the exercises
+``train/``         the one training ``loop``; ``fit``, ``fit_stateful``; checkpoints
+``seq2seq/``       encoder, decoders with attention, greedy and beam search, multi-head attention
+``metrics/``       error measures: MAE, RMSE, MASE; BLEU, exact match
+``tasks``          the adding problem and the sunspot task, with the models and fits chapters share
+``baselines``      naive and seasonal naive forecasts
+``translation``    the number-words task under its first name (it lives in ``data/``)
+``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
+``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
 ``plots``          figures shared by chapters
 =================  =========================================================
+
+A name ending in ``/`` is a subpackage; its ``__init__`` has a table of its own modules and
+re-exports their public names, so ``companion.train.fit`` and ``companion.data.Vocab`` work
+without knowing which file holds them.
 """
 
-from . import (baselines, bptt, classify, config, data, exercises, masking, metrics, models, plots, progress,
-               seeds, seq2seq, tasks, train, translation)
+from . import (baselines, bptt, checks, classify, config, data, exercises, layer_inputs, masking, metrics, models,
+               plots, progress, seeds, seq2seq, tasks, train, translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "bptt", "classify", "config", "data", "exercises", "masking", "metrics", "models", "plots", "progress",
-    "seeds", "seq2seq", "tasks", "train", "translation",
+    "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "layer_inputs", "masking", "metrics",
+    "models", "plots", "progress", "seeds", "seq2seq", "tasks", "train", "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU",

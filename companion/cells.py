@@ -331,8 +331,11 @@ class GRUCell(_Cell):
         batched = self._check_input(x)
         h = self._state("hx", hx, x, batched)
         x = x if batched else x.unsqueeze(0)
-        h_t = gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        h_t = self.step(F.linear(x, self.weight_ih, self.bias_ih), h)
         return h_t if batched else h_t.squeeze(0)
+
+    def step(self, xw_t, h_prev):
+        return gru_step(xw_t, h_prev, self.weight_hh, self.bias_hh)
 
 
 class PeepholeLSTMCell(LSTMCell):
@@ -365,9 +368,5 @@ class ChoGRUCell(GRUCell):
     different places. Input ``x`` (B, I) or (I,); ``hx`` (B, H) or (H,).
     """
 
-    def forward(self, x: torch.Tensor, hx: torch.Tensor | None = None) -> torch.Tensor:
-        batched = self._check_input(x)
-        h = self._state("hx", hx, x, batched)
-        x = x if batched else x.unsqueeze(0)
-        h_t = cho_gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
-        return h_t if batched else h_t.squeeze(0)
+    def step(self, xw_t, h_prev):
+        return cho_gru_step(xw_t, h_prev, self.weight_hh, self.bias_hh)

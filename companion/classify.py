@@ -11,9 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import config
+from . import config, train
 from .checks import (check_bool, check_finite_array, check_instance, check_int, check_real, describe, shape_str)
-from .progress import progress as progress_bar
 
 
 def _check_batch(who: str, model, x, lengths) -> torch.Tensor:
@@ -137,36 +136,23 @@ def fit_classifier(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor, y: 
     check_bool(who, "progress", progress)
     if not any(p.requires_grad for p in model.parameters()):
         raise ValueError(f"{who}: the model has no parameters that require gradients: nothing to train")
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)
-    losses = []
-    bar = progress_bar(range(epochs), desc="training", unit="epoch", disable=not progress)
-    checked = False
-    for epoch in bar:
-        model.train()
-        total = 0.0
+    checked = []
+
+    def batches(generator):
         for idx in torch.randperm(x.shape[0], generator=generator).split(batch_size):
-            optimizer.zero_grad()
-            # Trim the batch to its own longest sequence: fewer padded steps to loop over.
-            T = int(lengths[idx].max())
-            logits = model(x[idx, :T], lengths[idx])
-            if not checked:  # before the first step changes the model: every label within the model's classes
-                _check_classes(who, y, logits.detach() if isinstance(logits, torch.Tensor) else logits, len(idx))
-                checked = True
-            loss = nn.functional.cross_entropy(logits, y[idx])
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"{who}: training loss became {loss.item()} at epoch {epoch}; "
-                                         "lower lr or set clip_norm")
-            loss.backward()
-            if clip_norm is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-            optimizer.step()
-            total += loss.item() * len(idx)
-        losses.append(total / x.shape[0])
-        bar.set_postfix({"train loss": f"{losses[-1]:.4f}"})
-    bar.close()
-    model.eval()
-    return losses
+            yield idx
+
+    def batch_loss(idx):
+        T = int(lengths[idx].max())  # trim the batch to its own longest sequence: fewer padded steps
+        logits = model(x[idx, :T], lengths[idx])
+        if not checked:  # before the first step changes the model: every label within the model's classes
+            _check_classes(who, y, logits.detach() if isinstance(logits, torch.Tensor) else logits, len(idx))
+            checked.append(True)
+        return nn.functional.cross_entropy(logits, y[idx]), len(idx)
+
+    run_epoch = train.minibatch_epoch(model, batches, batch_loss, clip_norm=clip_norm, who=who)
+    history = train.loop(model, run_epoch, epochs=epochs, lr=lr, seed=seed, progress=progress, who=who)
+    return history.train_loss
 
 
 def _count(value: torch.Tensor, min_dim: int = 0) -> str:

@@ -40,11 +40,13 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from .cells import NONLINEARITIES, cho_gru_step, gru_step, lstm_step, rnn_step
-from .checks import check_bool, check_matches_parameters, check_size, check_state, check_tensor, shape_str
+from .checks import check_bool, check_matches_parameters, check_size, shape_str
+from .layer_inputs import check_input, check_proj_size, initial_states
 
 
 class _RecurrentLayer(nn.Module):
     gates = 1  # blocks of H rows stacked in each weight
+    takes_proj_size = False  # torch.nn's RNN and GRU refuse proj_size; its LSTM takes it
     state_names = ("hx",)  # names of the state tensors, for messages
 
     def __init__(
@@ -56,14 +58,12 @@ class _RecurrentLayer(nn.Module):
         batch_first: bool = False,
         dropout: float = 0.0,
         bidirectional: bool = False,
+        proj_size: int | None = None,
         device=None,
         dtype=None,
-        *,
-        proj_size=None,
     ):
         super().__init__()
         who = type(self).__name__
-        _no_projections(who, proj_size)  # LSTM checks its own proj_size and passes none
         # torch.nn's checks, types and words (TypeError for a wrong type, ValueError for a wrong value).
         if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
             raise ValueError(
@@ -87,7 +87,7 @@ class _RecurrentLayer(nn.Module):
         self.batch_first = batch_first
         self.dropout = float(dropout)
         self.bidirectional = bidirectional
-        self.proj_size = 0  # torch.nn's attribute; an LSTM with projections is out of scope (see LSTM)
+        self.proj_size = check_proj_size(self, proj_size)  # torch.nn's attribute: 0, no projections (see LSTM)
 
         # Registered in torch.nn's order, so state_dict() lists the same keys in the same order.
         factory = {"device": device, "dtype": dtype}
@@ -158,78 +158,6 @@ class _RecurrentLayer(nn.Module):
         """Map ``state`` (a tuple of (B, H) tensors) to the next one."""
         raise NotImplementedError
 
-    # -- input handling ---------------------------------------------------------
-
-    def _check_input(self, x: torch.Tensor) -> None:
-        """Exception types as torch.nn's: ``ValueError`` for a rank other than 2 or 3 and for a
-        dtype other than the parameters', ``RuntimeError`` for a feature size, device or an empty
-        sequence. A batch of zero sequences is allowed (the results are empty, as in torch.nn)."""
-        who = type(self).__name__
-        check_tensor(who, "input", x)
-        I = self.input_size
-        layout = "(B, T, {I})" if self.batch_first else "(T, B, {I})"
-        expected = f"{layout.format(I=I)} or an unbatched (T, {I})"
-        if x.dim() not in (2, 3):
-            raise ValueError(
-                f"{who}: expected input of shape {expected}, got {shape_str(x.shape)}. "
-                f"Expected input to be 2D or 3D, got {x.dim()}D instead"
-            )
-        if x.shape[-1] != I:
-            raise RuntimeError(
-                f"{who}: expected input of shape {expected}, got {shape_str(x.shape)}. "
-                f"input.size(-1) must be equal to input_size. Expected {I}, got {x.shape[-1]}"
-            )
-        check_matches_parameters(who, "input", x, self.weight_ih_l0, dtype_error=ValueError)
-        time_dim = 0 if (x.dim() == 2 or not self.batch_first) else 1
-        if x.shape[time_dim] == 0:
-            raise RuntimeError(
-                f"{who}: expected a sequence of at least one time step, got T=0 (input of shape {shape_str(x.shape)}, "
-                f"batch_first={self.batch_first}). Expected sequence length to be larger than 0 in RNN"
-            )
-
-    def _initial_states(self, hx, x: torch.Tensor, batched: bool):
-        """Return one tuple of (B, H) tensors per (layer, direction), from ``hx`` or zeros.
-
-        ``RuntimeError`` for a state of the wrong rank, shape, dtype or device, as in torch.nn;
-        ``TypeError`` for a state that is not a tensor (or, for the LSTM, not a pair).
-        """
-        who = type(self).__name__
-        LD, B, H = self.num_layers * self.num_directions, x.shape[1], self.hidden_size
-        n = len(self.state_names)
-        if hx is None:
-            tensors = [x.new_zeros(LD, B, H) for _ in range(n)]
-        else:
-            if n == 1:
-                hx = (hx,)
-            elif not isinstance(hx, (tuple, list)):
-                raise TypeError(f"{who}: expected hx to be a pair (h_0, c_0) of tensors, got {type(hx).__name__}")
-            elif len(hx) != 2:
-                raise RuntimeError(
-                    f"{who}: expected hx to be a pair (h_0, c_0) of tensors, got a {type(hx).__name__} of "
-                    f"{len(hx)}; lstm expects two hidden states"
-                )
-            tensors = []
-            for k, (name, value) in enumerate(zip(self.state_names, hx)):
-                which = "hidden" if n == 1 else f"hidden[{k}]"
-                if batched:
-                    shape, meaning = (LD, B, H), "(num_layers * num_directions, B, H)"
-                else:
-                    shape, meaning = (LD, H), "(num_layers * num_directions, H) for unbatched input"
-                check_tensor(who, name, value)
-                if value.dim() != len(shape):
-                    form = "batched 3-D" if batched else "unbatched 2-D"
-                    raise RuntimeError(
-                        f"{who}: expected {name} of shape {shape_str(shape)} {meaning}, got {shape_str(value.shape)}. "
-                        f"For {form} input, hx should also be {len(shape)}-D but got {value.dim()}-D tensor"
-                    )
-                # torch.nn compares the state after adding the batch dimension to an unbatched one.
-                as_batched = (LD, B, H) if batched else (LD, 1, H)
-                got = list(value.shape) if batched else [value.shape[0], 1, value.shape[1]]
-                words = f"Expected {which} size {as_batched}, got {got}"
-                check_state(who, name, value, shape, meaning, x, torch_words=words)
-                tensors.append(value if batched else value.unsqueeze(1))
-        return [tuple(t[k] for t in tensors) for k in range(LD)]
-
     # -- the computation --------------------------------------------------------
 
     def _scan(self, x, state, weights, reverse: bool, lengths):
@@ -275,12 +203,12 @@ class _RecurrentLayer(nn.Module):
     def forward(self, input, hx=None):
         if isinstance(input, PackedSequence):
             return self._forward_packed(input, hx)
-        self._check_input(input)
+        check_input(self, input)
         batched = input.dim() == 3
         x = input if batched else input.unsqueeze(1)  # unbatched (T, I) -> (T, 1, I)
         if batched and self.batch_first:
             x = x.transpose(0, 1)
-        states = self._initial_states(hx, x, batched)
+        states = initial_states(self, hx, x, batched)
         output, finals = self._run(x, states, lengths=None)
         if batched and self.batch_first:
             output = output.transpose(0, 1)
@@ -302,7 +230,7 @@ class _RecurrentLayer(nn.Module):
         check_matches_parameters(who, "input", data, self.weight_ih_l0, dtype_error=ValueError)
         # Padded, time-major and in the caller's original batch order, as hx is.
         x, lengths = pad_packed_sequence(packed)
-        states = self._initial_states(hx, x, batched=True)
+        states = initial_states(self, hx, x, batched=True)
         output, finals = self._run(x, states, lengths.to(x.device))
         # Re-pack in the input's own (sorted) order, so batch_sizes and indices are the input's.
         order = packed.sorted_indices
@@ -314,12 +242,6 @@ class _RecurrentLayer(nn.Module):
 
     def _pack_state(self, finals):
         return finals[0]
-
-
-def _no_projections(who: str, proj_size) -> None:
-    """RNN and GRU take no ``proj_size``, as torch.nn's (which say so with ``ValueError``)."""
-    if proj_size is not None:
-        raise ValueError(f"{who}: proj_size argument is only supported for LSTM, not RNN or GRU (got proj_size={proj_size!r})")
 
 
 class RNN(_RecurrentLayer):
@@ -351,8 +273,8 @@ class RNN(_RecurrentLayer):
                 f"Unknown nonlinearity {nonlinearity!r}. Select from 'tanh' or 'relu'."
             )
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype,
-                         proj_size=proj_size)
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size,
+                         device, dtype)
 
     def step(self, xw_t, state, W_hh, b_hh):
         return (rnn_step(xw_t, state[0], W_hh, b_hh, self.nonlinearity),)
@@ -371,35 +293,7 @@ class LSTM(_RecurrentLayer):
 
     gates = 4
     state_names = ("h_0", "c_0")
-
-    def __init__(
-        self,
-        input_size: int,
-        hidden_size: int,
-        num_layers: int = 1,
-        bias: bool = True,
-        batch_first: bool = False,
-        dropout: float = 0.0,
-        bidirectional: bool = False,
-        proj_size: int = 0,
-        device=None,
-        dtype=None,
-    ):
-        if not isinstance(proj_size, int) or isinstance(proj_size, bool):
-            raise TypeError(f"LSTM: proj_size should be of type int, got: {type(proj_size).__name__} ({proj_size!r})")
-        if proj_size < 0:
-            raise ValueError(
-                f"LSTM: proj_size should be a positive integer or zero to disable projections, got {proj_size}"
-            )
-        if isinstance(hidden_size, int) and proj_size >= hidden_size > 0:
-            raise ValueError(f"LSTM: proj_size has to be smaller than hidden_size, got proj_size={proj_size} "
-                             f"and hidden_size={hidden_size}")
-        if proj_size > 0:
-            raise NotImplementedError(
-                f"LSTM: proj_size={proj_size} (an LSTM whose hidden state is projected to proj_size features, "
-                "Sak et al. 2014) is out of companion's scope; use torch.nn.LSTM for it, or proj_size=0"
-            )
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, device, dtype)
+    takes_proj_size = True
 
     def step(self, xw_t, state, W_hh, b_hh):
         return lstm_step(xw_t, state[0], state[1], W_hh, b_hh)

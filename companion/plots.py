@@ -1,4 +1,8 @@
-"""Figures the chapters share. Each function draws on a matplotlib ``Axes`` and returns it."""
+"""Figures the chapters share. Each function draws on a matplotlib ``Axes`` and returns it.
+
+* :func:`draw_unrolled_rnn` — the folded and the unrolled RNN;
+* :func:`learning_curves` — training and validation loss per epoch of several runs.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from .checks import check_instance, check_int
+from .train import History
 
 
 def _box(ax, x, y, text, color):
@@ -63,4 +68,36 @@ def draw_unrolled_rnn(T: int = 4, ax=None):
     ax.set_ylim(-0.45, 2.8)
     ax.set_aspect("equal")
     ax.axis("off")
+    return ax
+
+
+def learning_curves(histories, ax=None, *, ylabel: str = "loss", title: str | None = None, train: bool = True,
+                    valid: bool = True, logy: bool = True):
+    """Training (solid) and validation (dashed) loss per epoch of each run, a dot at the kept epoch.
+
+    ``histories`` maps a label (a seed, a model's name) to a :class:`companion.train.History`;
+    a run without validation losses draws its training curve only. Returns the ``Axes``.
+    """
+    check_instance("learning_curves", "histories", histories, dict, "a dict {label: History}")
+    if not histories:
+        raise ValueError("learning_curves: expected at least one History, got an empty dict")
+    for label, history in histories.items():
+        check_instance("learning_curves", f"histories[{label!r}]", history, History, "a companion.train.History")
+    if not (train or valid):
+        raise ValueError("learning_curves: train=False and valid=False leave nothing to draw")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.4))
+    check_instance("learning_curves", "ax", ax, Axes, "a matplotlib Axes or None")
+    for k, (label, history) in enumerate(histories.items()):
+        color = f"C{k % 10}"
+        if train and history.train_loss:
+            ax.plot(range(len(history.train_loss)), history.train_loss, color=color, label=f"{label}: training")
+        if valid and history.valid_loss:
+            ax.plot(range(len(history.valid_loss)), history.valid_loss, color=color, linestyle="--",
+                    label=f"{label}: validation")
+            if history.best_epoch is not None:
+                ax.plot(history.best_epoch, history.valid_loss[history.best_epoch], "o", color=color)
+    ax.set(xlabel="epoch", ylabel=ylabel, yscale="log" if logy else "linear",
+           title=title if title is not None else "Learning curves (dashed: validation; dot: the kept epoch)")
+    ax.legend(fontsize="small", ncol=2 if len(histories) > 3 else 1)
     return ax

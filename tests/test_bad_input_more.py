@@ -368,7 +368,7 @@ def test_a_diverging_classifier_raises_instead_of_returning_nan():
     model = classifier()
     with torch.no_grad():
         model.readout.bias[0] = float("inf")  # what a diverged step leaves: the loss is inf - inf = nan
-    with pytest.raises(FloatingPointError, match="fit_classifier: training loss became nan at epoch 0"):
+    with pytest.raises(FloatingPointError, match="fit_classifier: the training loss became nan at epoch 0"):
         fit(model=model)
 
 

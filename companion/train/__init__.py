@@ -1,0 +1,22 @@
+"""Training: one loop, and the trainers built on it.
+
+=================  =========================================================
+module             what it holds
+=================  =========================================================
+``loop``           ``loop`` (the one training loop: Adam, progress bar, validation, early
+                   stopping, checkpoints, resuming), ``update`` (one step), ``minibatch_epoch``
+``fit``            ``fit`` (independent examples ``(X, y)``) and ``evaluate``
+``stateful``       ``fit_stateful``: truncated BPTT with the state carried between chunks
+``checkpoint``     ``History``, ``save_checkpoint``, ``load_checkpoint`` (``weights_only=True``), ``model_device``
+=================  =========================================================
+
+Every public name is also importable from ``companion.train`` itself.
+"""
+
+from .checkpoint import History, load_checkpoint, model_device, save_checkpoint
+from .fit import evaluate, fit
+from .loop import loop, minibatch_epoch, update
+from .stateful import fit_stateful
+
+__all__ = ["loop", "update", "minibatch_epoch", "fit", "evaluate", "fit_stateful", "History", "save_checkpoint",
+           "load_checkpoint", "model_device"]
