@@ -298,3 +298,14 @@ def test_every_source_link_points_at_an_article_that_exists():
             if match[1] not in ARTICLES:
                 bad.append(f"{page.relative_to(REPO_ROOT)}: source-{match[1]}")
     assert bad == [], f"these links name no source article: {bad}"
+
+
+def test_each_term_is_linked_at_most_once_per_page():
+    """A term links to the glossary at its first use in a chapter, not at every use."""
+    seen, repeated = set(), []
+    for page, content in roles("term"):
+        key = (page, target(content).lower())
+        if key in seen:
+            repeated.append(f"{page.relative_to(REPO_ROOT)}: {target(content)}")
+        seen.add(key)
+    assert repeated == [], "these terms are linked more than once on the same page:\n  " + "\n  ".join(repeated)
