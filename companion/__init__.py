@@ -12,18 +12,26 @@ module             what it holds
                    ``PeepholeLSTMCell``, ``ChoGRUCell`` (variants)
 ``layers``         ``RNN``, ``LSTM``, ``GRU``: stacked, bidirectional, packed input; ``ChoGRU``
 ``layer_inputs``   what a layer accepts: input, initial state, ``proj_size``, checked as torch.nn does
+``minimal``        ``MinGRU``, ``MinLSTM`` (Feng et al. 2024): gates from the input only, trained in
+                   parallel by a log-space scan (``log_scan``), run step by step for generation
 ``numpy_rnn``      ``NumpyRNN``: hand-written backpropagation through time in NumPy
 ``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
+``gated_bptt/``    the LSTM's and the GRU's backward passes by hand, step Jacobians and their products
 ``masking``        ``lengths_to_mask``, padding, masked losses that never count padding
-``data/``          real data sets shipped by maintained packages; windows, splits, scaling; text and ``Vocab``
-``models/``        small models shared by chapters: forecasting, sequence classification, residual stacks
+``data/``          real data sets shipped by maintained packages (series, reviews, Shakespeare); windows, splits,
+                   scaling; text and ``Vocab``
+``models/``        small models shared by chapters: forecasting, sequence and text classification, a
+                   bag-of-words baseline, language models (n-gram and recurrent), residual stacks
 ``classify``       training and scoring classifiers of variable-length sequences
-``train/``         the one training ``loop``; ``fit``, ``fit_stateful``; checkpoints
+``train/``         the one training ``loop``; ``fit``, ``fit_stateful``, language models, several processes;
+                   checkpoints
 ``seq2seq/``       encoder, decoders with attention, greedy and beam search, multi-head attention
-``metrics/``       error measures: MAE, RMSE, MASE; BLEU, exact match
+``metrics/``       error measures: MAE, RMSE, MASE; BLEU, exact match; accuracy, F1, ROC-AUC;
+                   cross-entropy, perplexity, bits per character
 ``tasks``          the adding problem and the sunspot task, with the models and fits chapters share
 ``baselines``      naive and seasonal naive forecasts
 ``translation``    the number-words task under its first name (it lives in ``data/``)
+``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
@@ -35,18 +43,20 @@ re-exports their public names, so ``companion.train.fit`` and ``companion.data.V
 without knowing which file holds them.
 """
 
-from . import (baselines, bptt, checks, classify, config, data, exercises, layer_inputs, masking, metrics, models,
-               plots, progress, seeds, seq2seq, tasks, train, translation, worked)
+from . import (baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking, metrics,
+               minimal, models, plots, progress, sampling, seeds, seq2seq, tasks, train, translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
+from .minimal import MinGRU, MinLSTM
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "layer_inputs", "masking", "metrics",
-    "models", "plots", "progress", "seeds", "seq2seq", "tasks", "train", "translation", "worked",
+    "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt", "layer_inputs", "masking",
+    "metrics", "minimal", "models", "plots", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
+    "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
-    "RNN", "LSTM", "GRU", "ChoGRU",
+    "RNN", "LSTM", "GRU", "ChoGRU", "MinGRU", "MinLSTM",
     "NumpyRNN", "gradient_check",
 ]

@@ -167,15 +167,22 @@ class _RecurrentLayer(nn.Module):
         Returns the outputs (T, B, H) and the final state.
         """
         W_ih, W_hh, b_ih, b_hh = weights
-        xw = F.linear(x, W_ih, b_ih)  # (T, B, G*H): the input's part for every step at once
-        T = x.shape[0]
+        # The input's part of every step in one matrix product, (T, B, G*H); then one (B, G*H)
+        # view per step. unbind, not xw[t] in the loop: the backward of T separate indexings
+        # allocates and adds T full-size (T, B, G*H) gradients (O(T^2)); unbind's backward stacks
+        # the T step gradients once.
+        xw_steps = F.linear(x, W_ih, b_ih).unbind(0)
+        T = len(xw_steps)
+        alive = None  # (T, B, 1): has the sequence reached step t?
+        if lengths is not None:
+            alive = (torch.arange(T, device=lengths.device).unsqueeze(1) < lengths).unsqueeze(2)
         outputs = [None] * T
         for t in range(T - 1, -1, -1) if reverse else range(T):
-            new = self.step(xw[t], state, W_hh, b_hh)
-            if lengths is not None:
-                alive = (t < lengths).unsqueeze(1)  # (B, 1): has this sequence reached step t?
-                new = tuple(torch.where(alive, s_new, s_old) for s_new, s_old in zip(new, state))
-                outputs[t] = torch.where(alive, new[0], torch.zeros_like(new[0]))
+            new = self.step(xw_steps[t], state, W_hh, b_hh)
+            if alive is not None:
+                # A sequence whose length is <= t keeps its state and emits zeros at step t.
+                new = tuple(torch.where(alive[t], s_new, s_old) for s_new, s_old in zip(new, state))
+                outputs[t] = torch.where(alive[t], new[0], torch.zeros_like(new[0]))
             else:
                 outputs[t] = new[0]
             state = new

@@ -1,14 +1,15 @@
 """Figures the chapters share. Each function draws on a matplotlib ``Axes`` and returns it.
 
 * :func:`draw_unrolled_rnn` — the folded and the unrolled RNN;
-* :func:`learning_curves` — training and validation loss per epoch of several runs.
+* :func:`learning_curves` — training and validation loss per epoch of several runs;
+* :func:`draw_lstm_cell`, :func:`draw_gru_cell` — one step of each, in the symbols of their equations.
 """
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from .checks import check_instance, check_int
 from .train import History
@@ -101,3 +102,115 @@ def learning_curves(histories, ax=None, *, ylabel: str = "loss", title: str | No
            title=title if title is not None else "Learning curves (dashed: validation; dot: the kept epoch)")
     ax.legend(fontsize="small", ncol=2 if len(histories) > 3 else 1)
     return ax
+
+
+# -- cell diagrams: the symbols are the equations' (the LSTM and GRU chapters) ---------------------
+
+
+def _node(ax, x, y, text, color="white", radius=0.27):
+    """A round operation node: ⊙ (element-wise product), + (sum), or a word such as tanh."""
+    ax.add_patch(Circle((x, y), radius, facecolor=color, edgecolor="black", linewidth=1, zorder=3))
+    ax.text(x, y, text, ha="center", va="center", fontsize=11 if len(text) == 1 else 8, zorder=4)
+
+
+def _gate(ax, x, y, function, symbol, side="left"):
+    """A layer box (σ or tanh of ``W_x· x_t + W_h· h_{t-1} + b``) and the gate's symbol above it, on ``side``."""
+    ax.add_patch(FancyBboxPatch((x - 0.34, y - 0.25), 0.68, 0.5, boxstyle="round,pad=0.03", facecolor="#fde3c8",
+                                edgecolor="black", linewidth=1, zorder=3))
+    ax.text(x, y, function, ha="center", va="center", fontsize=10, zorder=4)
+    dx = 0.4 if side == "right" else -0.4
+    ax.text(x + dx, y + 0.45, symbol, ha="left" if side == "right" else "right", va="center", fontsize=11,
+            color="tab:red")
+
+
+def _finish(ax, xlim, ylim, title):
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
+def _diagram_axes(who: str, ax, size):
+    if ax is not None:
+        check_instance(who, "ax", ax, Axes, "a matplotlib Axes or None")
+        return ax
+    return plt.subplots(figsize=size)[1]
+
+
+def draw_lstm_cell(ax=None):
+    """One LSTM step, equations (lstm-gates), (lstm-cell) and (lstm-hidden) of the LSTM chapter.
+
+    The cell state runs along the top: ``c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t``, a product with a gate
+    and a sum, no matrix. Below, ``[h_{t-1}, x_t]`` feeds the four layers: the gates ``f_t``,
+    ``i_t``, ``o_t`` (σ) and the candidate ``g_t`` (tanh); ``h_t = o_t ⊙ tanh(c_t)``.
+    """
+    ax = _diagram_axes("draw_lstm_cell", ax, (8.0, 3.6))
+    top, gates, bus = 3.0, 1.55, 0.55
+    ax.text(-0.1, top, "$c_{t-1}$", ha="right", va="center", fontsize=12)
+    ax.text(-0.1, bus, "$h_{t-1}$", ha="right", va="center", fontsize=12)
+    ax.text(1.1, -0.55, "$x_t$", ha="center", va="top", fontsize=12)
+    _arrow(ax, (1.1, -0.5), (1.1, bus))
+    ax.plot([0, 7.3], [bus, bus], color="black", linewidth=1.2)  # the bus [h_{t-1}, x_t]
+    _node(ax, 2.5, top, "⊙")
+    _node(ax, 4.7, top, "+")
+    _node(ax, 4.7, 2.25, "⊙")
+    _node(ax, 7.9, 2.25, "tanh", radius=0.33)
+    _node(ax, 7.9, gates, "⊙")
+    _arrow(ax, (0, top), (2.23, top))
+    _arrow(ax, (2.77, top), (4.43, top))
+    _arrow(ax, (4.97, top), (9.4, top), "$c_t$", text_offset=(1.8, 0.2))
+    for x, function, symbol, side in ((2.5, "σ", "$f_t$", "left"), (3.9, "σ", "$i_t$", "left"),
+                                      (5.5, "tanh", "$g_t$", "right"), (7.0, "σ", "$o_t$", "left")):
+        _arrow(ax, (x, bus), (x, gates - 0.27))
+        _gate(ax, x, gates, function, symbol, side)
+    _arrow(ax, (2.5, gates + 0.27), (2.5, top - 0.27))
+    _arrow(ax, (3.9, gates + 0.27), (4.47, 2.1))
+    _arrow(ax, (5.5, gates + 0.27), (4.93, 2.1))
+    _arrow(ax, (4.7, 2.52), (4.7, top - 0.27))
+    _arrow(ax, (7.9, top), (7.9, 2.58))
+    _arrow(ax, (7.9, 1.92), (7.9, gates + 0.27))
+    _arrow(ax, (7.34, gates), (7.63, gates))
+    _arrow(ax, (8.17, gates), (9.4, gates), "$h_t$", text_offset=(0.8, 0.2))
+    ax.text(4.7, 3.55, "$c_t = f_t \\odot c_{t-1} + i_t \\odot g_t$", ha="center", fontsize=10)
+    ax.text(9.0, 0.95, "$h_t = o_t \\odot \\tanh(c_t)$", ha="center", fontsize=10)
+    return _finish(ax, (-1.1, 10.6), (-1.1, 3.9), "One LSTM step (σ, tanh: a layer on $[h_{t-1}, x_t]$)")
+
+
+def draw_gru_cell(ax=None):
+    """One GRU step in PyTorch's form, equations (gru-gates) and (gru-torch) of the GRU chapter.
+
+    The state runs along the top: ``h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}``. The reset gate
+    ``r_t`` scales the recurrent part of the candidate, ``n_t = tanh(W_xn x_t + b_xn +
+    r_t ⊙ (W_hn h_{t-1} + b_hn))``; the update gate ``z_t`` mixes old state and candidate.
+    """
+    ax = _diagram_axes("draw_gru_cell", ax, (8.0, 3.6))
+    top, mix, gates, bus = 3.0, 2.35, 1.45, 0.55
+    ax.text(-0.1, top, "$h_{t-1}$", ha="right", va="center", fontsize=12)
+    ax.text(1.1, -0.55, "$x_t$", ha="center", va="top", fontsize=12)
+    _arrow(ax, (1.1, -0.5), (1.1, bus))
+    ax.plot([0.4, 6.3], [bus, bus], color="black", linewidth=1.2)  # the bus [h_{t-1}, x_t]
+    ax.plot([0.4, 0.4], [top, bus], color="black", linewidth=1.2)  # h_{t-1} down to the bus
+    _node(ax, 2.4, top, "⊙")
+    _node(ax, 7.4, top, "+")
+    _node(ax, 6.6, mix, "1−", radius=0.27)
+    _node(ax, 7.4, mix, "⊙", radius=0.25)
+    _arrow(ax, (0, top), (2.13, top))
+    _arrow(ax, (2.67, top), (7.13, top))
+    _arrow(ax, (7.67, top), (9.4, top), "$h_t$", text_offset=(0.9, 0.2))
+    for x, function, symbol, side in ((2.4, "σ", "$z_t$", "left"), (4.2, "σ", "$r_t$", "left"),
+                                      (5.8, "tanh", "$n_t$", "right")):
+        _arrow(ax, (x, bus), (x, gates - 0.27))
+        _gate(ax, x, gates, function, symbol, side)
+    _arrow(ax, (2.4, gates + 0.27), (2.4, top - 0.27))  # z_t ⊙ h_{t-1}
+    ax.plot([2.4, 6.33], [mix, mix], color="black", linewidth=1.2)  # z_t on to 1 - z_t
+    _arrow(ax, (6.0, mix), (6.33, mix))
+    _arrow(ax, (6.87, mix), (7.15, mix))
+    _arrow(ax, (6.14, gates + 0.1), (7.25, mix - 0.2))  # n_t
+    _arrow(ax, (7.4, mix + 0.25), (7.4, top - 0.27))
+    _arrow(ax, (4.54, gates), (5.46, gates), "$r_t \\odot (\\cdot)$", color="tab:blue", text_offset=(0, -0.32))
+    ax.text(4.9, 3.55, "$h_t = (1 - z_t) \\odot n_t + z_t \\odot h_{t-1}$", ha="center", fontsize=10)
+    ax.text(5.6, -0.75, "$n_t = \\tanh(W_{xn} x_t + b_{xn} + r_t \\odot (W_{hn} h_{t-1} + b_{hn}))$", ha="center",
+            fontsize=10, color="tab:blue")
+    return _finish(ax, (-1.1, 10.6), (-1.2, 3.9), "One GRU step, PyTorch's form (σ, tanh: a layer on $[h_{t-1}, x_t]$)")

@@ -1,16 +1,19 @@
 """Text as tokens and ids: tokenisers, a vocabulary, padded batches of ids.
 
 * :func:`characters` and :func:`words` — the two tokenisers;
-* :class:`Vocab` — tokens to ids with ``<pad>``, ``<bos>``, ``<eos>``, ``<unk>``;
+* :class:`Vocab` — tokens to ids with ``<pad>``, ``<bos>``, ``<eos>``, ``<unk>``; built from training
+  texts with a frequency cut-off (``min_count``), it keeps the counts it was built from;
 * :func:`pad` — a list of id sequences as one padded (B, T) tensor, with lengths and a mask.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import torch
 
-from ..checks import check_callable, check_int, check_sequence, check_strings, describe, is_integer
+from ..checks import check_bool, check_callable, check_int, check_sequence, check_strings, describe, is_integer
 from ..masking import lengths_to_mask
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
@@ -20,26 +23,54 @@ SPECIALS = (PAD, BOS, EOS, UNK)  # ids 0, 1, 2, 3 in every Vocab
 class Vocab:
     """A fixed list of tokens; token ``i`` has id ``i``. Ids 0–3 are ``<pad> <bos> <eos> <unk>``.
 
-    Tokens not in the list encode as ``<unk>``.
+    Tokens not in the list encode as ``<unk>``. ``specials=False`` makes a vocabulary of the
+    tokens alone (no ``<pad> <bos> <eos> <unk>``; their ids are then ``None``), in which encoding
+    a token that is not in the list is an error.
+
+    ``counts`` is a :class:`collections.Counter` of the tokens a vocabulary was counted from
+    (:meth:`from_texts`), those cut off included; ``None`` for a vocabulary made from a list.
     """
 
     pad_id, bos_id, eos_id, unk_id = 0, 1, 2, 3
 
-    def __init__(self, tokens):
+    def __init__(self, tokens, *, specials: bool = True):
         tokens = check_strings("Vocab", "tokens", tokens, what="token")
+        specials = check_bool("Vocab", "specials", specials)
         if not set(tokens) - set(SPECIALS):
             raise ValueError(f"Vocab: expected at least one token besides {', '.join(SPECIALS)}, got "
                              f"{len(tokens)} tokens")
-        self.itos = list(SPECIALS) + sorted(set(tokens) - set(SPECIALS))
+        if specials:
+            self.itos = list(SPECIALS) + sorted(set(tokens) - set(SPECIALS))
+        else:
+            self.itos = sorted(set(tokens))
+            self.pad_id = self.bos_id = self.eos_id = self.unk_id = None
         self.stoi = {token: i for i, token in enumerate(self.itos)}
+        self.counts = None
 
     @classmethod
-    def from_texts(cls, texts, tokenize) -> "Vocab":
-        """Every token that ``tokenize`` finds in ``texts`` (the training texts only)."""
+    def from_texts(cls, texts, tokenize, *, min_count: int = 1, specials: bool = True) -> "Vocab":
+        """Every token that ``tokenize`` finds in ``texts`` (the training texts only) at least
+        ``min_count`` times; the rarer ones will encode as ``<unk>``. The vocabulary keeps all the
+        counts in ``counts``."""
         who = "Vocab.from_texts"
         texts = check_strings(who, "texts", texts, what="text", allow_empty=False)
         check_callable(who, "tokenize", tokenize, " (such as characters or words)")
-        return cls(token for text in texts for token in _tokens(who, tokenize, text))
+        min_count = check_int(who, "min_count", min_count)
+        specials = check_bool(who, "specials", specials)
+        counts = Counter()
+        for text in texts:
+            counts.update(_tokens(who, tokenize, text))
+        kept = [token for token, count in counts.items() if count >= min_count]
+        if min_count > 1 and not set(kept) - set(SPECIALS):
+            raise ValueError(f"{who}: no token occurs at least min_count={min_count} times in the "
+                             f"{sum(counts.values())} tokens of texts (the most frequent occurs "
+                             f"{max(counts.values(), default=0)} times)")
+        if not specials and min_count > 1 and len(kept) < len(counts):
+            raise ValueError(f"{who}: min_count={min_count} cuts off {len(counts) - len(kept)} token types, but "
+                             "specials=False leaves no <unk> to encode them as; keep specials or use min_count=1")
+        vocab = cls(kept, specials=specials)
+        vocab.counts = counts
+        return vocab
 
     def __len__(self) -> int:
         return len(self.itos)
@@ -50,6 +81,12 @@ class Vocab:
             raise TypeError(f"Vocab.encode: expected a list of tokens, got {describe(tokens)}; split the text "
                             "into tokens first, e.g. vocab.encode(words(text)) or vocab.encode(characters(text))")
         tokens = check_strings("Vocab.encode", "tokens", tokens, what="token")
+        if self.unk_id is None:
+            for position, token in enumerate(tokens):
+                if token not in self.stoi:
+                    raise ValueError(f"Vocab.encode: the token {token!r} at position {position} is not in the "
+                                     f"vocabulary, which has no <unk> to encode it as (made with specials=False); "
+                                     "build the vocabulary with specials=True, or from texts that hold the token")
         return [self.stoi.get(token, self.unk_id) for token in tokens]
 
     def decode(self, ids) -> list[str]:

@@ -12,18 +12,24 @@ from .core import ExerciseError, check_function, compare
 from .sequences import check_mase, check_seasonal_naive
 from .bptt import check_rnn_step_backward, check_clip_grad_norm
 from .gated import check_lstm_step, check_gru_step, check_lstm_parameter_count, check_gru_parameter_count
+from .gated_bptt import check_gru_step_backward
 from .variable_length import check_lengths_to_mask, check_masked_mse, check_reverse_padded
 from .deep import check_stacked_parameter_count, check_final_states
 from .seq2seq import check_modified_precision, check_brevity_penalty, check_length_normalized_score
 from .attention import check_additive_scores, check_scaled_dot_product_attention
+from .text_classification import check_attention_weights, check_f1_score, check_roc_auc
+from .language import check_add_k_bigram, check_softmax_with_temperature, check_top_k_filter
 
 __all__ = [
     "ExerciseError", "check_function", "compare",
     "check_mase", "check_seasonal_naive",
     "check_rnn_step_backward", "check_clip_grad_norm",
     "check_lstm_step", "check_gru_step", "check_lstm_parameter_count", "check_gru_parameter_count",
+    "check_gru_step_backward",
     "check_lengths_to_mask", "check_masked_mse", "check_reverse_padded",
     "check_stacked_parameter_count", "check_final_states",
     "check_modified_precision", "check_brevity_penalty", "check_length_normalized_score",
     "check_additive_scores", "check_scaled_dot_product_attention",
+    "check_roc_auc", "check_f1_score", "check_attention_weights",
+    "check_add_k_bigram", "check_top_k_filter", "check_softmax_with_temperature",
 ]

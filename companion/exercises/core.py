@@ -11,7 +11,7 @@ message that says which input failed and how: a wrong shape, a wrong value (with
 the largest difference and where it is), or an exception from the reader's code.
 Each chapter's ``check_*`` functions are built on :func:`check_function` in a module of
 this package named for the chapter (``sequences``, ``bptt``, ``gated``, ``variable_length``,
-``deep``, ``seq2seq``, ``attention``); ``companion.exercises`` re-exports all of them.
+``deep``, ``gated_bptt``, ``seq2seq``, ``attention``); ``companion.exercises`` re-exports all of them.
 
 Every chapter checker also takes a keyword ``seed``: ``None`` (the default) draws fresh
 inputs on every call; an integer draws the same inputs every time (a test, or a reader who

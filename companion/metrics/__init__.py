@@ -5,12 +5,17 @@ module             what it holds
 =================  =========================================================
 ``forecast``       ``mae``, ``rmse``, ``mase``
 ``text``           ``bleu`` with ``brevity_penalty`` and ``modified_precision``; ``exact_match``
+``classify``       ``accuracy``, ``f1_score``, ``roc_auc`` of a binary classifier
+``language``       ``cross_entropy`` (nats), ``perplexity``, ``bits_per_character``
 =================  =========================================================
 
 Every public name is also importable from ``companion.metrics`` itself.
 """
 
 from .forecast import mae, mase, rmse
+from .classify import accuracy, f1_score, roc_auc
+from .language import bits_per_character, cross_entropy, perplexity
 from .text import bleu, brevity_penalty, exact_match, exact_matches, modified_precision
 
-__all__ = ["mae", "rmse", "mase", "bleu", "brevity_penalty", "modified_precision", "exact_matches", "exact_match"]
+__all__ = ["mae", "rmse", "mase", "bleu", "brevity_penalty", "modified_precision", "exact_matches", "exact_match",
+           "accuracy", "f1_score", "roc_auc", "cross_entropy", "perplexity", "bits_per_character"]

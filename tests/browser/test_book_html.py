@@ -11,12 +11,18 @@ of contents (``_toc.yml``):
 * the solutions to its exercises are folded until the reader opens them;
 * a full-page screenshot goes to ``_build/screenshots/<page>.png`` for a human to look at.
 
+The appendices get checks of their own: each has its heading, the bibliography lists at least 15
+works and the chapters' citations lead to it, the glossary shows its Chinese terms in a CJK font
+(not as empty boxes) and the chapters' term links lead to its entries, the errata table has its
+rows, and every source article has its entry on the sources page.
+
 The fixtures (HTTP server, browser, ``visit``) live in ``conftest.py``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -316,3 +322,131 @@ def test_screenshot(visit, page):
     with Image.open(path) as image:
         darkest, lightest = image.convert("L").getextrema()
     assert darkest < lightest, f"expected a screenshot with something on it, {path} is one flat colour"
+
+
+# --------------------------------------------------------------------------
+# The appendices: bibliography, sources, errata, glossary, FAQ
+# --------------------------------------------------------------------------
+
+APPENDICES = {
+    "book/bibliography": "Bibliography",
+    "book/sources": "The source articles",
+    "book/errata": "Errata of the source articles",
+    "book/glossary": "Glossary (English–Chinese)",
+    "book/faq": "Frequently asked questions",
+}
+
+# Chinese terms the glossary must show (issue 16), as a reader sees them on the page.
+CHINESE_TERMS = ["循环神经网络", "长短期记忆网络", "门控循环单元", "时间反向传播", "梯度消失", "梯度爆炸",
+                 "双向循环神经网络", "注意力机制", "隐藏状态", "遗忘门", "截断的BPTT", "困惑度"]
+
+
+def heading_of(page_obj) -> str:
+    """The text of the page's first ``h1``, without the ``#`` of its permalink."""
+    return page_obj.locator("article h1").first.inner_text().replace("#", "").strip()
+
+
+@pytest.mark.parametrize("page", sorted(APPENDICES))
+def test_appendix_is_in_the_book_with_its_heading(visit, page):
+    """Each appendix is a page of the table of contents, and shows its title as its heading."""
+    assert page in PAGES, f"expected {page} in _toc.yml (part 'Appendices')"
+    seen = visit(html_path(page))
+    assert seen.status == 200, f"expected HTTP 200 for {seen.url}, got {seen.status}"
+    assert heading_of(seen.page) == APPENDICES[page]
+
+
+def test_bibliography_lists_at_least_15_works(visit):
+    """The bibliography page renders the entries of references.bib, at least 15 of them."""
+    seen = visit(html_path("book/bibliography"))
+    entries = seen.page.locator("article div.citation")
+    assert entries.count() >= 15, f"expected at least 15 bibliography entries, the page shows {entries.count()}"
+    texts = entries.all_inner_texts()
+    assert any("Finding structure in time" in text for text in texts), "expected Elman (1990) in the bibliography"
+
+
+def test_a_citation_in_a_chapter_leads_to_its_bibliography_entry(visit):
+    """The RNN chapter's citation of Elman (1990) is a link to an entry of the bibliography page."""
+    seen = visit(html_path("book/rnn"))
+    links = seen.page.locator("article a[href*='bibliography.html#']")
+    assert links.count() > 0, "expected the RNN chapter to cite papers with links to the bibliography"
+    assert any("Elman" in text for text in links.all_inner_texts()), "expected a citation of Elman (1990)"
+    links.filter(has_text="Elman").first.click()
+    seen.page.wait_for_url("**/bibliography.html#*")
+    anchor = seen.page.url.split("#", 1)[1]
+    entry = seen.page.locator(f"[id='{anchor}']")
+    assert "Elman" in entry.inner_text(), f"expected the citation to lead to Elman's entry, it leads to #{anchor}"
+
+
+def test_glossary_shows_the_chinese_terms(visit):
+    """The glossary page shows each Chinese term of issue 16 and at least 30 terms."""
+    seen = visit(html_path("book/glossary"))
+    text = seen.page.locator("article").inner_text()
+    missing = [term for term in CHINESE_TERMS if term not in text]
+    assert missing == [], f"expected the glossary page to show these Chinese terms: {missing}"
+    terms = seen.page.locator("article dl.glossary > dt")
+    assert terms.count() >= 30, f"expected at least 30 glossary terms, the page shows {terms.count()}"
+
+
+def test_chinese_is_drawn_with_a_cjk_font(visit):
+    """Two different Chinese characters draw differently: a CJK font is there, not empty boxes.
+
+    Without a font for the characters, Chromium draws every one of them as the same placeholder
+    box, and the glossary's screenshot shows boxes where the Chinese terms should be.
+    """
+    seen = visit(html_path("book/glossary"))
+    differ = seen.page.evaluate(
+        r"""() => {
+            const font = getComputedStyle(document.querySelector('article dd') || document.body).font;
+            const draw = (ch) => {
+                const canvas = document.createElement('canvas');
+                canvas.width = 64; canvas.height = 64;
+                const ctx = canvas.getContext('2d');
+                ctx.font = font.replace(/\d+(\.\d+)?px/, '48px');
+                ctx.fillStyle = '#000';
+                ctx.fillText(ch, 4, 52);
+                return Array.from(ctx.getImageData(0, 0, 64, 64).data).join(',');
+            };
+            return draw('循') !== draw('门');
+        }"""
+    )
+    if not differ:
+        message = (
+            "Chinese characters are drawn as identical boxes: no CJK font is installed "
+            "(Debian: apt-get install fonts-noto-cjk)"
+        )
+        if os.environ.get("RECURRENT_REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def test_chapter_term_links_lead_to_glossary_entries(visit):
+    """The RNN chapter links its terms to the glossary, and each link's anchor is a glossary term."""
+    seen = visit(html_path("book/rnn"))
+    hrefs = seen.page.eval_on_selector_all(
+        "article a[href*='glossary.html#term-']", "nodes => nodes.map(n => n.getAttribute('href'))"
+    )
+    assert len(hrefs) >= 5, f"expected the RNN chapter to link at least 5 glossary terms, found {len(hrefs)}"
+    glossary = visit(html_path("book/glossary"))
+    ids = set(glossary.page.eval_on_selector_all("article dl.glossary > dt", "nodes => nodes.map(n => n.id)"))
+    broken = sorted({href.split("#", 1)[1] for href in hrefs} - ids)
+    assert broken == [], f"these term links of the RNN chapter lead to no glossary entry: {broken}"
+
+
+def test_errata_table_has_its_rows(visit):
+    """The errata page shows a table with a row per error, each linking to the book or 'in preparation'."""
+    seen = visit(html_path("book/errata"))
+    rows = seen.page.locator("article table").first.locator("tbody tr")
+    assert rows.count() >= 15, f"expected at least 15 errata rows, the table shows {rows.count()}"
+    for index in range(rows.count()):
+        where = rows.nth(index).locator("td").last
+        linked = where.locator("a").count() > 0
+        assert linked or "(chapter in preparation)" in where.inner_text(), (
+            f"errata row {index + 1} neither links to the book nor says '(chapter in preparation)'"
+        )
+
+
+def test_sources_page_has_an_entry_per_article(visit):
+    """Each of the five source articles has an anchor on the sources page that chapters link to."""
+    seen = visit(html_path("book/sources"))
+    for number in ("000", "001", "002", "003", "004"):
+        assert seen.page.locator(f"[id='source-{number}']").count() == 1, f"no entry #source-{number}"
