@@ -6,7 +6,7 @@ Registers the referencing style ``author_year_round`` (``bibtex_reference_style`
 
 import dataclasses
 
-from pybtex.plugin import register_plugin
+from sphinxcontrib.bibtex.plugin import register_plugin
 from sphinxcontrib.bibtex.style.referencing import BracketStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
