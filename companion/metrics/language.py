@@ -14,7 +14,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from ..checks import check_int, check_real, check_tensor, describe, shape_str
+from ..checks import check_int, check_real, check_tensor, shape_str
 
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor, *, ignore_index: int = -100) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -35,20 +36,21 @@ def _check_input(who: str, x, input_size: int) -> None:
         raise ValueError(f"{who}: expected x of shape (B, T, {input_size}) with T >= 1 steps, got {shape_str(x.shape)}")
 
 
-def _check_lengths(who: str, lengths, B: int, T: int) -> torch.Tensor:
-    """``lengths`` (B,) integers in 1..T, as a tensor."""
-    if isinstance(lengths, (str, bytes)):
+def _check_lengths(who: str, lengths, B: int, T: int, *, what: str = "x", device=None) -> torch.Tensor:
+    """``lengths`` (B,) integers in 1..T, one per row of ``what``, as a tensor (on ``device``, when given)."""
+    if isinstance(lengths, (str, bytes)) or lengths is None:
         raise TypeError(f"{who}: expected lengths to be integers of shape ({B},), got {describe(lengths)}")
     try:
-        lengths = torch.as_tensor(lengths)
+        lengths = torch.as_tensor(np.asarray(lengths) if isinstance(lengths, (list, tuple)) else lengths,
+                                  device=device)
     except (TypeError, ValueError, RuntimeError):
         raise TypeError(f"{who}: expected lengths to be integers of shape ({B},), got {describe(lengths)}") from None
     if lengths.shape != (B,) or lengths.dtype.is_floating_point or lengths.dtype.is_complex \
             or lengths.dtype == torch.bool:
         raise ValueError(f"{who}: expected lengths of shape ({B},) with integer values, got shape "
                          f"{tuple(lengths.shape)} of {lengths.dtype}")
-    if bool((lengths < 1).any()) or bool((lengths > T).any()):
-        raise ValueError(f"{who}: lengths must lie in 1..{T} (x has {T} steps), got "
+    if B and (bool((lengths < 1).any()) or bool((lengths > T).any())):
+        raise ValueError(f"{who}: lengths must lie in 1..{T} ({what} has {T} steps), got "
                          f"{int(lengths.min())}..{int(lengths.max())}")
     return lengths
 

@@ -25,7 +25,7 @@ from ..checks import (check_bool, check_instance, check_int, check_real, check_s
 from ..data.reviews import batches as review_batches
 from ..data.text import pad
 from ..masking import lengths_to_mask
-from .common import _check_dropout, _layer_classes
+from .common import _check_dropout, _check_lengths, _layer_classes
 
 POOLINGS = ("last", "mean", "attention")
 
@@ -62,17 +62,7 @@ def last_pool(outputs: torch.Tensor, lengths, bidirectional: bool = False) -> to
     if outputs.dim() != 3:
         raise ValueError(f"{who}: expected outputs of shape (B, T, F), got {shape_str(outputs.shape)}")
     B, T = outputs.shape[:2]
-    if isinstance(lengths, (str, bytes)) or lengths is None:
-        raise TypeError(f"{who}: expected lengths to be ({B},) integers, got {describe(lengths)}")
-    lengths = torch.as_tensor(np.asarray(lengths) if isinstance(lengths, (list, tuple)) else lengths,
-                              device=outputs.device)
-    if lengths.shape != (B,) or lengths.dtype.is_floating_point or lengths.dtype.is_complex \
-            or lengths.dtype == torch.bool:
-        raise ValueError(f"{who}: expected lengths of shape ({B},) with integer values, one per row of outputs "
-                         f"{shape_str(outputs.shape)}, got {describe(lengths)}")
-    if B and (int(lengths.min()) < 1 or int(lengths.max()) > T):
-        raise ValueError(f"{who}: lengths must lie in 1..{T} (outputs has {T} positions), got "
-                         f"{int(lengths.min())}..{int(lengths.max())}")
+    lengths = _check_lengths(who, lengths, B, T, what="outputs", device=outputs.device)
     last = outputs[torch.arange(outputs.shape[0], device=outputs.device), lengths - 1]  # (B, F)
     if not bidirectional:
         return last
@@ -187,20 +177,7 @@ def _check_ids(who: str, ids, lengths, vocab_size: int) -> torch.Tensor:
         bad = int(ids.min()) if int(ids.min()) < 0 else int(ids.max())
         raise ValueError(f"{who}: expected token ids in 0..{vocab_size - 1} (the vocabulary's size is {vocab_size}), "
                          f"got {bad}")
-    if isinstance(lengths, (str, bytes)) or lengths is None:
-        raise TypeError(f"{who}: expected lengths to be ({B},) integers, got {describe(lengths)}")
-    try:
-        lengths = torch.as_tensor(np.asarray(lengths) if isinstance(lengths, (list, tuple)) else lengths)
-    except (TypeError, ValueError, RuntimeError):
-        raise TypeError(f"{who}: expected lengths to be ({B},) integers, got {describe(lengths)}") from None
-    if lengths.shape != (B,) or lengths.dtype.is_floating_point or lengths.dtype.is_complex \
-            or lengths.dtype == torch.bool:
-        raise ValueError(f"{who}: expected lengths of shape ({B},) with integer values, one per row of ids "
-                         f"{shape_str(ids.shape)}, got {describe(lengths)}")
-    if B and (int(lengths.min()) < 1 or int(lengths.max()) > T):
-        raise ValueError(f"{who}: lengths must lie in 1..{T} (ids has {T} positions), got "
-                         f"{int(lengths.min())}..{int(lengths.max())}")
-    return lengths
+    return _check_lengths(who, lengths, B, T, what="ids")
 
 
 def _check_dataset(who: str, name: str, data, vocab_size: int | None = None):
