@@ -11,9 +11,11 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from itertools import product
+from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
@@ -440,3 +442,29 @@ def assert_refused(who, make, exc, expected, got) -> None:
         assert part in message, f"message does not name the expected {part!r}: {message}"
     if got:
         assert re.search(r"\bgot\b.*" + re.escape(got), message), f"message does not say it got {got!r}: {message}"
+
+
+# --------------------------------------------------------------------------
+# The book's table of contents (the browser test and the apparatus test)
+# --------------------------------------------------------------------------
+
+TOC_FILE = Path(__file__).resolve().parent.parent / "_toc.yml"
+
+
+def toc_pages(toc_file: Path = TOC_FILE) -> list[str]:
+    """Every page of the table of contents in reading order, e.g. ``["book/preface", "book/rnn"]``."""
+    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
+    pages = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                pages.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({key: value for key, value in toc.items() if key != "root"})
+    return [re.sub(r"\.(ipynb|md|rst)$", "", page) for page in pages]

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from helpers import toc_pages
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOK = REPO_ROOT / "book"
 BIB = REPO_ROOT / "references.bib"
@@ -49,31 +51,16 @@ SOURCE_LINK = re.compile(
 )
 
 
-def toc_pages() -> list[Path]:
-    """The sources of every page of the table of contents."""
-    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    names = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                names.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({key: value for key, value in toc.items() if key != "root"})
+def toc_sources() -> list[Path]:
+    """The source file (.ipynb or .md) of every page of the table of contents."""
     pages = []
-    for name in names:
-        stem = re.sub(r"\.(ipynb|md)$", "", name)
+    for stem in toc_pages():
         for suffix in (".ipynb", ".md"):
             if (REPO_ROOT / f"{stem}{suffix}").is_file():
                 pages.append(REPO_ROOT / f"{stem}{suffix}")
                 break
         else:
-            raise FileNotFoundError(f"_toc.yml lists {name!r}, which has no .ipynb or .md source")
+            raise FileNotFoundError(f"_toc.yml lists {stem!r}, which has no .ipynb or .md source")
     return pages
 
 
@@ -86,7 +73,7 @@ def prose(path: Path) -> str:
     return CODE_FENCE.sub("", text)
 
 
-PAGES = toc_pages()
+PAGES = toc_sources()
 CHAPTERS = [p for p in PAGES if p.parent == BOOK and p.stem not in {"bibliography", "glossary", "errata", "sources", "faq"}]
 
 

@@ -27,9 +27,10 @@ import re
 from pathlib import Path
 
 import pytest
-import yaml
 from PIL import Image
 from playwright.sync_api import expect
+
+from helpers import toc_pages
 
 pytestmark = pytest.mark.browser
 
@@ -47,25 +48,6 @@ ALLOWED_CONSOLE_ERRORS: list[str] = []
 # --------------------------------------------------------------------------
 # The pages of the book and their sources
 # --------------------------------------------------------------------------
-
-
-def toc_pages(toc_file: Path = REPO_ROOT / "_toc.yml") -> list[str]:
-    """Every page of the table of contents in reading order, e.g. ``["book/preface", "book/rnn"]``."""
-    toc = yaml.safe_load(toc_file.read_text(encoding="utf-8"))
-    pages = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                pages.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({key: value for key, value in toc.items() if key != "root"})
-    return [re.sub(r"\.(ipynb|md|rst)$", "", page) for page in pages]
 
 
 PAGES = toc_pages()
