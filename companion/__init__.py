@@ -31,7 +31,7 @@ module             what it holds
 ``tasks``          the adding problem and the sunspot task, with the models and fits chapters share
 ``baselines``      naive and seasonal naive forecasts
 ``translation``    the number-words task under its first name (it lives in ``data/``)
-``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text
+``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text; beam search (shared with seq2seq)
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
