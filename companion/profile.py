@@ -131,7 +131,7 @@ class Scaling:
     def __str__(self) -> str:
         names = list(self.ms)
         head = f"{'T':>6}" + "".join(f"{name + ' ms':>16}" for name in names) + \
-            "".join(f"{name + ' MB':>16}" for name in names)
+            "".join(f"{name + ' MiB':>16}" for name in names)
         lines = [head]
         for i, T in enumerate(self.lengths):
             lines.append(f"{T:>6}" + "".join(f"{self.ms[n][i]:>16.2f}" for n in names) +

@@ -160,7 +160,7 @@ def test_scaling_table_counts_a_linear_model_exactly():
     assert table.depth["tanh"] == [2, 2]
     assert len(table.ms["tanh"]) == 2
     text = str(table).splitlines()
-    assert text[0].split() == ["T", "tanh", "ms", "tanh", "MB"] and len(text) == 3
+    assert text[0].split() == ["T", "tanh", "ms", "tanh", "MiB"] and len(text) == 3
 
 
 def test_scaling_bad_input():
