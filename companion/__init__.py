@@ -36,6 +36,8 @@ module             what it holds
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
 ``plots``          figures shared by chapters
+``profile``        what a model costs against T: time per training step, bytes saved for backward, graph
+                   depth; the key-value cache against a recurrent state
 =================  =========================================================
 
 A name ending in ``/`` is a subpackage; its ``__init__`` has a table of its own modules and
@@ -44,7 +46,7 @@ without knowing which file holds them.
 """
 
 from . import (baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking, metrics,
-               minimal, models, plots, progress, sampling, seeds, seq2seq, tasks, train, translation, worked)
+               minimal, models, plots, profile, progress, sampling, seeds, seq2seq, tasks, train, translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -53,7 +55,7 @@ from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
     "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt", "layer_inputs", "masking",
-    "metrics", "minimal", "models", "plots", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
+    "metrics", "minimal", "models", "plots", "profile", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
     "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
