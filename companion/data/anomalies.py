@@ -169,7 +169,7 @@ def inject_anomalies(series, *, seed: int, spikes: int = 0, shifts: int = 0, swa
                     week = start + period * 7 * int(rng.integers(0, max(1, (stop - start) // (7 * period))))
                     a = week + period * int(rng.integers(0, 5))  # Monday to Friday
                     b = week + period * int(rng.integers(5, 7))  # Saturday or Sunday
-                    if free(a, a + period) and free(b, b + period):
+                    if b > a + period and free(a, a + period) and free(b, b + period):  # not adjacent
                         out[a:a + period], out[b:b + period] = series[b:b + period], series[a:a + period]
                         place(a, a + period, kind)
                         place(b, b + period, kind)
