@@ -33,7 +33,7 @@ def labels_array(who: str, name: str, labels, n: int | None = None) -> np.ndarra
     if array.ndim != 1 or array.dtype.kind not in "biuf":
         raise TypeError(f"{who}: expected {name} to be a 1-D sequence of 0/1 labels, got {describe(array)}")
     if not np.all(np.isin(array, (0, 1))):
-        raise ValueError(f"{who}: expected {name} to hold only 0 and 1, got {array[~np.isin(array, (0, 1))][0]!r}")
+        raise ValueError(f"{who}: expected {name} to hold only 0 and 1, got {array[~np.isin(array, (0, 1))][0].item()!r}")
     if n is not None and len(array) != n:
         raise ValueError(f"{who}: expected {name} to hold one label per point of the series ({n}), got {len(array)}; "
                          "labels must be aligned with the series")
