@@ -287,5 +287,7 @@ def test_other_bad_input():
         inject_anomalies(np.arange(6.0), seed=0, spikes=5)
     with pytest.raises(ValueError, match="start < stop"):
         inject_anomalies(np.arange(60.0), seed=0, spikes=1, start=30, stop=20)
+    with pytest.raises(TypeError, match="inject_anomalies: expected size to be a number"):
+        inject_anomalies(np.arange(60.0), seed=0, spikes=1, size="big")
     with pytest.raises(ValueError, match="false_alarms: period must be a positive integer"):
         false_alarms([0, 1], [1, 0], period=0)

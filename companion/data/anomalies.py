@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checks import as_float_array, check_int, describe
+from ..checks import as_float_array, check_int, check_real, describe
 
 KINDS = ("spike", "shift", "swap")
 
@@ -148,7 +148,7 @@ def inject_anomalies(series, *, seed: int, spikes: int = 0, shifts: int = 0, swa
     stop = n if stop is None else check_int(who, "stop", stop)
     if not start < stop <= n:
         raise ValueError(f"{who}: expected 0 <= start < stop <= len(series) = {n}, got start={start}, stop={stop}")
-    size = float(size)
+    size = check_real(who, "size", size, above=0)
     taken = np.zeros(n, dtype=bool) if keep_out is None else labels_array(who, "keep_out", keep_out, n).astype(bool)
     rng = np.random.default_rng(seed)
     out, labels, placed = series.copy(), np.zeros(n, dtype=np.int64), []
