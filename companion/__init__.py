@@ -30,6 +30,8 @@ module             what it holds
                    cross-entropy, perplexity, bits per character
 ``tasks``          the adding problem and the sunspot task, with the models and fits chapters share
 ``baselines``      naive and seasonal naive forecasts
+``anomaly``        anomaly detectors (rolling z-score, LSTM forecast residuals, ``LSTMAutoencoder``) and
+                   their thresholds
 ``translation``    the number-words task under its first name (it lives in ``data/``)
 ``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text; beam search (shared with seq2seq)
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
@@ -45,8 +47,9 @@ re-exports their public names, so ``companion.train.fit`` and ``companion.data.V
 without knowing which file holds them.
 """
 
-from . import (baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking, metrics,
-               minimal, models, plots, profile, progress, sampling, seeds, seq2seq, tasks, train, translation, worked)
+from . import (anomaly, baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking,
+               metrics, minimal, models, plots, profile, progress, sampling, seeds, seq2seq, tasks, train,
+               translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -54,8 +57,9 @@ from .minimal import MinGRU, MinLSTM
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt", "layer_inputs", "masking",
-    "metrics", "minimal", "models", "plots", "profile", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
+    "anomaly", "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt",
+    "layer_inputs", "masking", "metrics", "minimal", "models", "plots", "profile", "progress", "sampling",
+    "seeds", "seq2seq", "tasks", "train",
     "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",

@@ -13,11 +13,13 @@ module             what it holds
 ``corpus``         Shakespeare's plays (``shakespeare``), ``split_text`` in text order, ``encode_characters``,
                    ``batchify`` and ``stream_batches`` (streams for stateful training)
 ``numbers``        the German-to-English number-words task: ``number_task``, ``Batch``, ``make_batch``
+``anomalies``      series with labelled anomalies: ``ecg``, ``victoria_electricity``; ``inject_anomalies``, ``events``
 =================  =========================================================
 
 Every public name is also importable from ``companion.data`` itself.
 """
 
+from .anomalies import Electricity, Injected, ecg, events, inject_anomalies, victoria_electricity
 from .corpus import batchify, encode_characters, shakespeare, split_text, stream_batches
 from .numbers import Batch, NumberTask, english, german, make_batch, number_pairs, number_task, split_numbers
 from .reviews import Reviews, ReviewSplits, load_reviews, review_vocab
@@ -33,5 +35,6 @@ __all__ = [
     "characters", "words", "Vocab", "pad", "PAD", "BOS", "EOS", "UNK", "SPECIALS",
     "load_reviews", "review_vocab", "Reviews", "ReviewSplits",
     "shakespeare", "split_text", "encode_characters", "batchify", "stream_batches",
+    "ecg", "victoria_electricity", "Electricity", "inject_anomalies", "Injected", "events",
     "german", "english", "split_numbers", "number_pairs", "Batch", "make_batch", "NumberTask", "number_task",
 ]
