@@ -9,6 +9,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from companion.exercises import ExerciseError, check_early_stopping, check_same_mask_dropout
 from companion.models import SequenceClassifier
 from companion.regularise import VariationalLSTM, variational_classifier, variational_mask
 from companion.train import fit
@@ -166,3 +167,60 @@ def test_weight_decay_is_an_l2_penalty_on_every_parameter():
 def test_a_negative_weight_decay_is_refused():
     with pytest.raises(ValueError, match="fit: weight_decay must be"):
         fit(nn.Linear(2, 1), (torch.zeros(4, 2), torch.zeros(4, 1)), epochs=1, weight_decay=-0.1, progress=False)
+
+
+# -- the chapter's exercise checkers -------------------------------------------------------------
+
+
+def my_same_mask_dropout(x, keep, p):  # written independently of the reference: a loop over steps
+    return torch.stack([x[t] * keep / (1 - p) for t in range(x.shape[0])])
+
+
+def my_early_stopping(valid_losses, patience):  # the rule written as a plain loop
+    best, best_epoch = float("inf"), None
+    for epoch, loss in enumerate(valid_losses):
+        if loss < best:
+            best, best_epoch = loss, epoch
+        elif epoch - best_epoch >= patience:
+            return best_epoch, epoch + 1
+    return best_epoch, len(valid_losses)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_checkers_accept_independent_answers(seed, capsys):
+    check_same_mask_dropout(my_same_mask_dropout, seed=seed)
+    check_early_stopping(my_early_stopping, seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_checkers_reject_and_name_typical_mistakes(seed):
+    with pytest.raises(ExerciseError, match="not divided by 1 - p"):
+        check_same_mask_dropout(lambda x, keep, p: x * keep, seed=seed)
+    with pytest.raises(ExerciseError, match="divided by p instead"):
+        check_same_mask_dropout(lambda x, keep, p: x * keep / p, seed=seed)
+    with pytest.raises(ExerciseError):  # a fresh mask at every step
+        check_same_mask_dropout(lambda x, keep, p: x * (torch.rand(x.shape, dtype=x.dtype) >= p) / (1 - p),
+                                seed=seed)
+    with pytest.raises(ExerciseError, match="patience is not used"):
+        check_early_stopping(lambda losses, patience: (min(range(len(losses)), key=losses.__getitem__), len(losses)),
+                             seed=seed)
+
+
+def test_the_early_stopping_checker_sees_stops_and_ties():
+    """Its inputs must exercise the rule: some stop early, some hold equal losses."""
+    import numpy as np
+
+    from companion.exercises.regularisation import _reference_early_stopping
+
+    stopped = tied = 0
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        for _ in range(8):
+            n = int(rng.integers(4, 16))
+            curve = 1.0 / (1.0 + np.arange(n)) + 0.05 * np.arange(n) * rng.uniform(0, 1)
+            losses = [round(float(v), 2) for v in curve + rng.normal(scale=0.03, size=n)]
+            patience = int(rng.integers(1, 5))
+            stopped += _reference_early_stopping(losses, patience)[1] < n
+            tied += len(set(losses)) < n
+    assert stopped > 0 and tied > 0
+    assert list(_reference_early_stopping([3.0, 2.0, 2.0, 2.5, 1.0], 2)) == [1, 4]
