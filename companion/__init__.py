@@ -32,6 +32,7 @@ module             what it holds
 ``baselines``      naive and seasonal naive forecasts
 ``translation``    the number-words task under its first name (it lives in ``data/``)
 ``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text
+``regularise``     variational dropout (one mask per sequence): ``VariationalLSTM``, ``variational_classifier``
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
@@ -44,7 +45,8 @@ without knowing which file holds them.
 """
 
 from . import (baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking, metrics,
-               minimal, models, plots, progress, sampling, seeds, seq2seq, tasks, train, translation, worked)
+               minimal, models, plots, progress, regularise, sampling, seeds, seq2seq, tasks, train, translation,
+               worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -53,8 +55,8 @@ from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
     "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt", "layer_inputs", "masking",
-    "metrics", "minimal", "models", "plots", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
-    "translation", "worked",
+    "metrics", "minimal", "models", "plots", "progress", "regularise", "sampling", "seeds", "seq2seq", "tasks",
+    "train", "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU", "MinGRU", "MinLSTM",
