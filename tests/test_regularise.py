@@ -164,6 +164,15 @@ def test_weight_decay_is_an_l2_penalty_on_every_parameter():
     assert decayed.weight.norm() < free.weight.norm()
 
 
+def test_a_checkpoint_records_the_weight_decay_and_resuming_with_another_is_refused(tmp_path):
+    path = tmp_path / "run.pt"
+    data = (torch.randn(8, 2), torch.randn(8, 1))
+    fit(nn.Linear(2, 1), data, epochs=2, weight_decay=0.1, checkpoint=path, progress=False)
+    assert torch.load(path, weights_only=True)["hyperparameters"]["weight_decay"] == 0.1
+    with pytest.raises(ValueError, match="weight_decay=0.1.*weight_decay=None"):
+        fit(nn.Linear(2, 1), data, epochs=3, checkpoint=path, resume=True, progress=False)
+
+
 def test_a_negative_weight_decay_is_refused():
     with pytest.raises(ValueError, match="fit: weight_decay must be"):
         fit(nn.Linear(2, 1), (torch.zeros(4, 2), torch.zeros(4, 1)), epochs=1, weight_decay=-0.1, progress=False)

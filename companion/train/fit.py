@@ -168,8 +168,8 @@ def fit(
     the epoch with the lowest validation loss are restored at the end, and ``patience``
     (epochs without improvement) may stop training early, and so may ``stop_below``:
     training ends after the first epoch whose validation loss is below it (the task is
-    solved); both need ``valid``. ``clip_norm`` clips the global gradient norm; ``weight_decay`` (default 0) is Adam's
-    L2 penalty on every parameter. ``seed``
+    solved); both need ``valid``. ``clip_norm`` clips the global gradient norm;
+    ``weight_decay`` (default 0) is Adam's L2 penalty on every parameter. ``seed``
     fixes the order of the batches (default: the run's seed, :func:`companion.config.seed`). Raises ``FloatingPointError`` when a loss becomes NaN
     or infinite.
 
