@@ -34,6 +34,7 @@ module             what it holds
                    their thresholds
 ``translation``    the number-words task under its first name (it lives in ``data/``)
 ``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text; beam search (shared with seq2seq)
+``regularise``     variational dropout (one mask per sequence): ``VariationalLSTM``, ``variational_classifier``
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
@@ -48,7 +49,7 @@ without knowing which file holds them.
 """
 
 from . import (anomaly, baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking,
-               metrics, minimal, models, plots, profile, progress, sampling, seeds, seq2seq, tasks, train,
+               metrics, minimal, models, plots, profile, progress, regularise, sampling, seeds, seq2seq, tasks, train,
                translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
@@ -58,9 +59,8 @@ from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
     "anomaly", "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt",
-    "layer_inputs", "masking", "metrics", "minimal", "models", "plots", "profile", "progress", "sampling",
-    "seeds", "seq2seq", "tasks", "train",
-    "translation", "worked",
+    "layer_inputs", "masking", "metrics", "minimal", "models", "plots", "profile", "progress", "regularise",
+    "sampling", "seeds", "seq2seq", "tasks", "train", "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU", "MinGRU", "MinLSTM",

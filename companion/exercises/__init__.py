@@ -21,6 +21,7 @@ from .text_classification import check_attention_weights, check_f1_score, check_
 from .language import check_add_k_bigram, check_softmax_with_temperature, check_top_k_filter
 from .limitations import check_kv_cache_numbers, check_linear_recurrence
 from .anomaly import check_event_recall, check_rolling_zscore
+from .regularisation import check_same_mask_dropout, check_early_stopping
 
 __all__ = [
     "ExerciseError", "check_function", "compare",
@@ -36,4 +37,5 @@ __all__ = [
     "check_add_k_bigram", "check_top_k_filter", "check_softmax_with_temperature",
     "check_linear_recurrence", "check_kv_cache_numbers",
     "check_event_recall", "check_rolling_zscore",
+    "check_same_mask_dropout", "check_early_stopping",
 ]

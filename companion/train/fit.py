@@ -159,6 +159,7 @@ def fit(
     checkpoint: str | os.PathLike | None = None,
     resume: bool | str = False,
     stop_below: float | None = None,
+    weight_decay: float = 0.0,
 ) -> History:
     """Train ``model`` in place and return its :class:`History`.
 
@@ -167,7 +168,8 @@ def fit(
     the epoch with the lowest validation loss are restored at the end, and ``patience``
     (epochs without improvement) may stop training early, and so may ``stop_below``:
     training ends after the first epoch whose validation loss is below it (the task is
-    solved); both need ``valid``. ``clip_norm`` clips the global gradient norm. ``seed``
+    solved); both need ``valid``. ``clip_norm`` clips the global gradient norm;
+    ``weight_decay`` (default 0) is Adam's L2 penalty on every parameter. ``seed``
     fixes the order of the batches (default: the run's seed, :func:`companion.config.seed`). Raises ``FloatingPointError`` when a loss becomes NaN
     or infinite.
 
@@ -213,7 +215,7 @@ def fit(
                        "valid_shapes": None if valid is None else [list(valid[0].shape), list(valid[1].shape)]}
     return loop(model, run_epoch, epochs=epochs, lr=lr, validate=_validator(who, valid, loss_fn), patience=patience,
                 stop_below=stop_below, seed=n["seed"], progress=progress, checkpoint=checkpoint, resume=resume,
-                hyperparameters=hyperparameters, who=who)
+                hyperparameters=hyperparameters, who=who, weight_decay=weight_decay)
 
 
 fit.__doc__ = fit.__doc__.replace("{checkpoint}", CHECKPOINT_DOC)

@@ -172,11 +172,12 @@ def _check_resumable(who: str, checkpoint, saved: dict | None, wanted: dict, res
 def loop(model: nn.Module, run_epoch, *, epochs: int, lr: float = 1e-2, validate=None, patience: int | None = None,
          stop_below: float | None = None, seed: int | None = None, progress: bool = True,
          checkpoint: str | os.PathLike | None = None, resume: bool | str = False, hyperparameters: dict | None = None,
-         who: str = "loop") -> History:
+         who: str = "loop", weight_decay: float = 0.0) -> History:
     """Train ``model`` in place for ``epochs`` epochs of ``run_epoch``; return its :class:`History`.
 
     ``run_epoch(optimizer, generator, epoch) -> float`` trains one epoch (a Adam ``optimizer`` with
-    learning rate ``lr``; ``generator`` seeded with ``seed`` — default the run's seed,
+    learning rate ``lr`` and ``weight_decay``, Adam's L2 penalty: ``weight_decay * w`` is added
+    to every parameter's gradient; ``generator`` seeded with ``seed`` — default the run's seed,
     :func:`companion.config.seed` — for the batch order) and returns the epoch's mean training
     loss; :func:`update` takes one step and :func:`minibatch_epoch` builds a ``run_epoch`` from
     minibatches. ``validate(model) -> float``, when given, is called after every epoch in
@@ -195,8 +196,11 @@ def loop(model: nn.Module, run_epoch, *, epochs: int, lr: float = 1e-2, validate
         check_callable(who, "validate", validate, " (validate(model) -> validation loss)")
     check_instance(who, "hyperparameters", hyperparameters, (dict, type(None)), "a dict or None")
     seed = n["seed"]
+    weight_decay = check_real(who, "weight_decay", weight_decay, minimum=0)
     hyperparameters = {"function": who, **n} if hyperparameters is None else hyperparameters
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if weight_decay:  # recorded only when used, so checkpoints written without it still resume
+        hyperparameters = {**hyperparameters, "weight_decay": weight_decay}
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     generator = torch.Generator().manual_seed(seed)  # batch order and random chunk lengths
     history, first_epoch, last_epoch = History(), 0, epochs
     best_loss, best_state = math.inf, None
