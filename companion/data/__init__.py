@@ -13,6 +13,8 @@ module             what it holds
 ``corpus``         Shakespeare's plays (``shakespeare``), ``split_text`` in text order, ``encode_characters``,
                    ``batchify`` and ``stream_batches`` (streams for stateful training)
 ``numbers``        the German-to-English number-words task: ``number_task``, ``Batch``, ``make_batch``
+``energy``         half-hourly electricity demand in Victoria, 2014, with temperature: ``load_elecdemand``
+``horizons``       multi-step windows with covariates: ``horizon_windows``, ``HorizonWindows``, ``origins_between``
 =================  =========================================================
 
 Every public name is also importable from ``companion.data`` itself.
@@ -25,6 +27,8 @@ from .sequences import digits_as_sequences, japanese_vowels
 from .series import co2_weekly, sunspots
 from .text import BOS, EOS, PAD, SPECIALS, UNK, Vocab, characters, pad, words
 from .windows import Standardizer, make_windows, time_split
+from .energy import load_elecdemand
+from .horizons import HorizonWindows, horizon_windows, origins_between
 
 __all__ = [
     "sunspots", "co2_weekly",
@@ -34,4 +38,5 @@ __all__ = [
     "load_reviews", "review_vocab", "Reviews", "ReviewSplits",
     "shakespeare", "split_text", "encode_characters", "batchify", "stream_batches",
     "german", "english", "split_numbers", "number_pairs", "Batch", "make_batch", "NumberTask", "number_task",
+    "load_elecdemand", "HorizonWindows", "horizon_windows", "origins_between",
 ]
