@@ -69,7 +69,8 @@ def test_horizon_windows_refuse_bad_sizes(kwargs, message):
 
 
 def test_horizon_windows_refuse_covariates_not_aligned_with_the_series():
-    with pytest.raises(ValueError, match=r"covariates aligned with the series, of shape \(12, F\).*got shape \(11, 2\)"):
+    expected = r"covariates aligned with the series, of shape \(12, F\).*got shape \(11, 2\)"
+    with pytest.raises(ValueError, match=expected):
         horizon_windows(np.arange(12.0), np.zeros((11, 2)), window=3, horizon=2, origins=[3])
     with pytest.raises(ValueError, match=r"NaN"):
         horizon_windows(np.r_[np.arange(11.0), np.nan], None, window=3, horizon=2, origins=[3])

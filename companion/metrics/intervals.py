@@ -88,7 +88,8 @@ def conformal_margin(y_true, lower, upper, level: float) -> float:
     n = y_true.size
     rank = int(np.ceil((n + 1) * level))
     if rank > n:
-        raise ValueError(f"{who}: level={level:g} needs at least {int(np.ceil(level / (1 - level) - 1e-9))} calibration "
-                         f"values (ceil((n + 1)·level) <= n), got n={n}")
+        needed = int(np.ceil(level / (1 - level) - 1e-9))  # the smallest n with ceil((n + 1)·level) <= n
+        raise ValueError(f"{who}: level={level:g} needs at least {needed} calibration values "
+                         f"(ceil((n + 1)·level) <= n), got n={n}")
     scores = np.maximum(lower - y_true, y_true - upper)
     return float(np.sort(scores)[rank - 1])
