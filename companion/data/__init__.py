@@ -14,6 +14,8 @@ module             what it holds
                    ``batchify`` and ``stream_batches`` (streams for stateful training)
 ``numbers``        the German-to-English number-words task: ``number_task``, ``Batch``, ``make_batch``
 ``anomalies``      series with labelled anomalies: ``ecg``, ``victoria_electricity``; ``inject_anomalies``, ``events``
+``energy``         half-hourly electricity demand in Victoria, 2014, with temperature: ``load_elecdemand``
+``horizons``       multi-step windows with covariates: ``horizon_windows``, ``HorizonWindows``, ``origins_between``
 =================  =========================================================
 
 Every public name is also importable from ``companion.data`` itself.
@@ -27,6 +29,8 @@ from .sequences import digits_as_sequences, japanese_vowels
 from .series import co2_weekly, sunspots
 from .text import BOS, EOS, PAD, SPECIALS, UNK, Vocab, characters, pad, words
 from .windows import Standardizer, make_windows, time_split
+from .energy import load_elecdemand
+from .horizons import HorizonWindows, horizon_windows, origins_between
 
 __all__ = [
     "sunspots", "co2_weekly",
@@ -37,4 +41,5 @@ __all__ = [
     "shakespeare", "split_text", "encode_characters", "batchify", "stream_batches",
     "ecg", "victoria_electricity", "Electricity", "inject_anomalies", "Injected", "events",
     "german", "english", "split_numbers", "number_pairs", "Batch", "make_batch", "NumberTask", "number_task",
+    "load_elecdemand", "HorizonWindows", "horizon_windows", "origins_between",
 ]

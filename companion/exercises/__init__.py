@@ -22,6 +22,7 @@ from .language import check_add_k_bigram, check_softmax_with_temperature, check_
 from .limitations import check_kv_cache_numbers, check_linear_recurrence
 from .anomaly import check_event_recall, check_rolling_zscore
 from .regularisation import check_same_mask_dropout, check_early_stopping
+from .forecasting import check_coverage, check_mase_by_horizon, check_pinball_loss
 
 __all__ = [
     "ExerciseError", "check_function", "compare",
@@ -38,4 +39,5 @@ __all__ = [
     "check_linear_recurrence", "check_kv_cache_numbers",
     "check_event_recall", "check_rolling_zscore",
     "check_same_mask_dropout", "check_early_stopping",
+    "check_pinball_loss", "check_coverage", "check_mase_by_horizon",
 ]

@@ -4,6 +4,7 @@
 module             what it holds
 =================  =========================================================
 ``forecast``       ``mae``, ``rmse``, ``mase``
+``intervals``      ``pinball_loss`` (quantile loss), ``mase_by_horizon``, ``coverage`` of intervals, ``conformal_margin``
 ``text``           ``bleu`` with ``brevity_penalty`` and ``modified_precision``; ``exact_match``
 ``classify``       ``accuracy``, ``f1_score``, ``roc_auc`` of a binary classifier
 ``language``       ``cross_entropy`` (nats), ``perplexity``, ``bits_per_character``
@@ -15,6 +16,7 @@ Every public name is also importable from ``companion.metrics`` itself.
 """
 
 from .forecast import mae, mase, rmse
+from .intervals import conformal_margin, coverage, mase_by_horizon, pinball_loss
 from .classify import accuracy, f1_score, roc_auc
 from .language import bits_per_character, cross_entropy, perplexity
 from .anomaly import event_scores, false_alarms, point_scores, precision_recall_curve
@@ -22,4 +24,5 @@ from .text import bleu, brevity_penalty, exact_match, exact_matches, modified_pr
 
 __all__ = ["mae", "rmse", "mase", "bleu", "brevity_penalty", "modified_precision", "exact_matches", "exact_match",
            "accuracy", "f1_score", "roc_auc", "cross_entropy", "perplexity", "bits_per_character",
-           "point_scores", "event_scores", "precision_recall_curve", "false_alarms"]
+           "point_scores", "event_scores", "precision_recall_curve", "false_alarms",
+           "pinball_loss", "mase_by_horizon", "coverage", "conformal_margin"]
