@@ -37,7 +37,7 @@ class GRUFunction(torch.autograd.Function):
     def forward(ctx, x, h0, weight_ih, weight_hh, bias_ih, bias_hh, lengths=None, reverse=False):
         T, B, _ = x.shape
         H = weight_hh.shape[1]
-        x2 = x.reshape(T * B, -1)
+        x2 = x.reshape(T * B, x.shape[2])
         xw = (torch.mm(x2, weight_ih.t()) if bias_ih is None else torch.addmm(bias_ih, x2, weight_ih.t()))
         xw = xw.view(T, B, 3 * H)  # the input's part of every step, one GEMM
         b_hh = bias_hh if bias_hh is not None else x.new_zeros(3 * H)
@@ -85,7 +85,7 @@ class GRUFunction(torch.autograd.Function):
         q_n = (1 - z) * (1 - n * n)  # d𝓛/d(pre-activation of n_t) = δ_t ⊙ q_n                    (gbptt-gru-dn)
         q_r = q_n * hn * r * (1 - r)  #                                                          (gbptt-gru-dr)
         q_z = (h_prev - n) * z * (1 - z)
-        q_hh = torch.cat([q_r, q_z, q_n * r], dim=-1)  # d𝓛/d(h_{t-1} W_hhᵀ + b_hh) = δ_t ⊙ q_hh  (gbptt-gru-pre)
+        q_hh = torch.cat([q_r, q_z, q_n * r], dim=-1)  # d𝓛/d(h_{t-1} W_hhᵀ + b_hh) = δ_t ⊙ q_hh (gbptt-gru-pre)
         if alive is not None:  # a finished sequence's step passes its gradient straight through
             q_hh.mul_(alive)
             q_n = q_n * alive
@@ -108,7 +108,7 @@ class GRUFunction(torch.autograd.Function):
         di2, dh2 = d_ih.view(T * B, 3 * H), d_hh.view(T * B, 3 * H)
         grad_x = torch.mm(di2, weight_ih).view_as(x) if need[0] else None
         # The weight gradients: one GEMM each over all T·B rows, after the walk.          (gbptt-gru-grads)
-        grad_w_ih = torch.mm(di2.t(), x.reshape(T * B, -1)) if need[2] else None
+        grad_w_ih = torch.mm(di2.t(), x.reshape(T * B, x.shape[2])) if need[2] else None
         grad_w_hh = torch.mm(dh2.t(), h_prev.reshape(T * B, H)) if need[3] else None
         has_ih, has_hh = ctx.has_bias
         grad_b_ih = di2.sum(0) if has_ih and need[4] else None

@@ -44,7 +44,7 @@ class LSTMFunction(torch.autograd.Function):
         T, B, _ = x.shape
         H = weight_hh.shape[1]
         bias = bias_ih if bias_hh is None else (bias_hh if bias_ih is None else bias_ih + bias_hh)
-        x2 = x.reshape(T * B, -1)
+        x2 = x.reshape(T * B, x.shape[2])
         # The input's part of every step (and both biases) in one GEMM: (T, B, 4H).
         xw = (torch.mm(x2, weight_ih.t()) if bias is None else torch.addmm(bias, x2, weight_ih.t())).view(T, B, 4 * H)
         acts = x.new_empty(T, B, 4 * H)  # i, f, g, o of every step, in time order
@@ -94,8 +94,8 @@ class LSTMFunction(torch.autograd.Function):
         h_prev = hs[1:] if reverse else hs[:-1]  # the state before each step, in time order
         c_prev = cs[1:] if reverse else cs[:-1]
         i, f, g, o = acts.split(H, dim=-1)
-        # Everything that does not depend on the gradient, for all steps at once:
-        # d𝓛/da_t = [dc ⊙ g ⊙ σ', dc ⊙ c_{t-1} ⊙ σ', dc ⊙ i ⊙ (1 - g²), dh ⊙ tanh(c_t) ⊙ σ']  (gbptt-lstm-pre)
+        # Everything that does not depend on the gradient, for all steps at once (gbptt-lstm-pre):
+        # d𝓛/da_t = [dc ⊙ g ⊙ σ', dc ⊙ c_{t-1} ⊙ σ', dc ⊙ i ⊙ (1 - g²), dh ⊙ tanh(c_t) ⊙ σ']
         deriv = acts * (1 - acts)
         deriv[..., 2 * H:3 * H] = 1 - g * g
         q = torch.cat([g, c_prev, i, tanh_c], dim=-1).mul_(deriv).view(T, B, 4, H)
@@ -128,7 +128,7 @@ class LSTMFunction(torch.autograd.Function):
         need = ctx.needs_input_grad
         grad_x = torch.mm(d2, weight_ih).view_as(x) if need[0] else None
         # The weight gradients: one GEMM each over all T·B rows, after the walk.        (gbptt-lstm-grads)
-        grad_w_ih = torch.mm(d2.t(), x.reshape(T * B, -1)) if need[3] else None
+        grad_w_ih = torch.mm(d2.t(), x.reshape(T * B, x.shape[2])) if need[3] else None
         grad_w_hh = torch.mm(d2.t(), h_prev.reshape(T * B, H)) if need[4] else None
         grad_b = d2.sum(0) if any(need[5:7]) else None
         has_ih, has_hh = ctx.has_bias
