@@ -96,10 +96,14 @@ class LSTMFunction(torch.autograd.Function):
         i, f, g, o = acts.split(H, dim=-1)
         # Everything that does not depend on the gradient, for all steps at once (gbptt-lstm-pre):
         # d𝓛/da_t = [dc ⊙ g ⊙ σ', dc ⊙ c_{t-1} ⊙ σ', dc ⊙ i ⊙ (1 - g²), dh ⊙ tanh(c_t) ⊙ σ']
-        deriv = acts * (1 - acts)
-        deriv[..., 2 * H:3 * H] = 1 - g * g
-        q = torch.cat([g, c_prev, i, tanh_c], dim=-1).mul_(deriv).view(T, B, 4, H)
-        o_dtanh = o * (1 - tanh_c * tanh_c)  # dc gets dh ⊙ o ⊙ (1 - tanh²(c_t))                  (gbptt-lstm-dc)
+        # (Few passes over these (T, B, ·) tensors: they are large, and each pass costs a trip through memory.)
+        deriv = torch.addcmul(acts, acts, acts, value=-1)  # σ' = σ (1 - σ)
+        deriv_i, deriv_f, deriv_g, deriv_o = deriv.split(H, dim=-1)
+        deriv_g.add_(1).sub_(g)  # tanh' = 1 - g² = (g - g²) + 1 - g
+        q = x.new_empty(T, B, 4, H)
+        for k, (partner, d) in enumerate(((g, deriv_i), (c_prev, deriv_f), (i, deriv_g), (tanh_c, deriv_o))):
+            torch.mul(partner, d, out=q[:, :, k])
+        o_dtanh = torch.addcmul(o, o * tanh_c, tanh_c, value=-1)  # dc gets dh ⊙ o ⊙ (1 - tanh²(c_t)) (gbptt-lstm-dc)
         if alive is not None:  # a finished sequence's step passes its gradient straight through
             q = q * alive.unsqueeze(3)
             gout = grad_output * alive
