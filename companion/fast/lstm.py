@@ -2,12 +2,13 @@
 GEMM, and a hand-written backward whose weight gradients are one GEMM over all T·B rows.
 
 The backward is the walk of :func:`companion.gated_bptt.lstm_backward` (eqs. gbptt-lstm-dc,
--gates, -pre, -cprev), rearranged for speed: every factor that does not depend on the gradient
-flowing back (the gates' derivatives, the partners ``g, c_{t-1}, i, tanh(c_t)`` they multiply)
-is computed for all steps at once before the walk, so that each step of the walk is a few
-element-wise products and one (B, 4H) @ (4H, H) product; the walk stores ``d𝓛/da_t`` for every
-step, and after it ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one product over the
-(T·B) rows. ``tests/test_fast.py`` checks it against ``lstm_backward``, ``companion.LSTM`` and
+-gates, -pre, -cprev) with its per-step weight products taken out of the walk: each step of the
+walk computes ``d𝓛/da_t`` (B, 4H) from the saved gates in a dozen element-wise operations on
+(B, ·) slices that stay in cache, stores it, and sends ``d𝓛/da_t W_hh`` back to h_{t-1} (one
+(B, 4H) @ (4H, H) product); after the walk ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each
+one product over the (T·B) rows. (Computing the gates' derivatives for all steps at once before
+the walk was slower on CPU: each pass over a (T, B, 4H) tensor is a trip through memory.)
+``tests/test_fast.py`` checks it against ``lstm_backward``, ``companion.LSTM`` and
 ``torch.nn.LSTM`` in float64, and with ``torch.autograd.gradcheck``.
 """
 
@@ -93,41 +94,41 @@ class LSTMFunction(torch.autograd.Function):
         reverse = ctx.reverse
         h_prev = hs[1:] if reverse else hs[:-1]  # the state before each step, in time order
         c_prev = cs[1:] if reverse else cs[:-1]
-        i, f, g, o = acts.split(H, dim=-1)
-        # Everything that does not depend on the gradient, for all steps at once (gbptt-lstm-pre):
-        # d𝓛/da_t = [dc ⊙ g ⊙ σ', dc ⊙ c_{t-1} ⊙ σ', dc ⊙ i ⊙ (1 - g²), dh ⊙ tanh(c_t) ⊙ σ']
-        # (Few passes over these (T, B, ·) tensors: they are large, and each pass costs a trip through memory.)
-        deriv = torch.addcmul(acts, acts, acts, value=-1)  # σ' = σ (1 - σ)
-        deriv_i, deriv_f, deriv_g, deriv_o = deriv.split(H, dim=-1)
-        deriv_g.add_(1).sub_(g)  # tanh' = 1 - g² = (g - g²) + 1 - g
-        q = x.new_empty(T, B, 4, H)
-        for k, (partner, d) in enumerate(((g, deriv_i), (c_prev, deriv_f), (i, deriv_g), (tanh_c, deriv_o))):
-            torch.mul(partner, d, out=q[:, :, k])
-        o_dtanh = torch.addcmul(o, o * tanh_c, tanh_c, value=-1)  # dc gets dh ⊙ o ⊙ (1 - tanh²(c_t)) (gbptt-lstm-dc)
-        if alive is not None:  # a finished sequence's step passes its gradient straight through
-            q = q * alive.unsqueeze(3)
-            gout = grad_output * alive
-            dead = 1 - alive
-            f_alive = f * alive
-        else:
-            gout = grad_output
+        # Each step works on its own (B, ·) slices, which stay in cache; passes over whole (T, B, ·)
+        # tensors would each cost a trip through memory. d_pre[t] = d𝓛/da_t, written in place (gbptt-lstm-pre):
+        #   [dc ⊙ σ'(a^i) ⊙ g, dc ⊙ σ'(a^f) ⊙ c_{t-1}, dc ⊙ (1 - g²) ⊙ i, dh ⊙ σ'(a^o) ⊙ tanh(c_t)]
+        ones = x.new_ones(B, H)
+        deriv = x.new_empty(B, 4 * H)  # the gates' derivatives at step t: σ' = σ(1 - σ), tanh' = 1 - g²
+        deriv_g, deriv_o, deriv_cell = deriv[:, 2 * H:3 * H], deriv[:, 3 * H:], deriv.view(B, 4, H)[:, :3]
         d_pre = x.new_empty(T, B, 4 * H)
-        d4 = d_pre.view(T, B, 4, H)
-        Q_cell, Q_out = q[:, :, :3].unbind(0), q[:, :, 3].unbind(0)
-        D_cell, D_out, D = d4[:, :, :3].unbind(0), d4[:, :, 3].unbind(0), d_pre.unbind(0)
-        OD, GO, F_ = o_dtanh.unbind(0), gout.unbind(0), f.unbind(0)
+        D, D_cell = d_pre.unbind(0), d_pre.view(T, B, 4, H)[:, :, :3].unbind(0)
+        D_i, D_f, D_g, D_o = (block.unbind(0) for block in d_pre.split(H, dim=-1))
+        A, (I_, F_, G, O) = acts.unbind(0), (block.unbind(0) for block in acts.split(H, dim=-1))
+        TC, C_prev = tanh_c.unbind(0), c_prev.unbind(0)
+        if alive is None:
+            GO = grad_output.unbind(0)
+        else:  # a finished sequence emits zeros: its output's gradient reaches nothing
+            GO, M, DEAD = (grad_output * alive).unbind(0), alive.unbind(0), (1 - alive).unbind(0)
         dh_next, dc_next = grad_h_n, grad_c_n
         for t in range(T) if reverse else range(T - 1, -1, -1):
             dh = GO[t] + dh_next  # δ_t: from the output and from step t+1                      (gbptt-lstm-delta)
-            dc = torch.addcmul(dc_next, dh, OD[t])
-            torch.mul(Q_cell[t], dc.unsqueeze(1), out=D_cell[t])
-            torch.mul(Q_out[t], dh, out=D_out[t])
+            torch.addcmul(A[t], A[t], A[t], value=-1, out=deriv)
+            torch.addcmul(ones, G[t], G[t], value=-1, out=deriv_g)
+            o_dtanh = torch.addcmul(ones, TC[t], TC[t], value=-1).mul_(O[t])
+            dc = torch.addcmul(dc_next, dh, o_dtanh)  # along the cell state and through h_t  (gbptt-lstm-dc)
+            dh_step, dc_step = (dh, dc) if alive is None else (dh * M[t], dc * M[t])  # finished: no step
+            torch.mul(deriv_cell, dc_step.unsqueeze(1), out=D_cell[t])
+            torch.mul(deriv_o, dh_step, out=D_o[t])
+            D_i[t].mul_(G[t])
+            D_f[t].mul_(C_prev[t])
+            D_g[t].mul_(I_[t])
+            D_o[t].mul_(TC[t])
             if alive is None:
                 dh_next = torch.mm(D[t], weight_hh)
                 dc_next = dc * F_[t]  # the additive path: ∂c_t/∂c_{t-1} = diag(f_t)      (gbptt-lstm-cprev)
-            else:
-                dh_next = torch.addmm(dh * dead[t], D[t], weight_hh)
-                dc_next = torch.addcmul(dc_next * dead[t], dc, f_alive[t])
+            else:  # a finished sequence passes its gradient straight through
+                dh_next = torch.addmm(dh * DEAD[t], D[t], weight_hh)
+                dc_next = torch.addcmul(dc_next * DEAD[t], dc_step, F_[t])
         d2 = d_pre.view(T * B, 4 * H)
         need = ctx.needs_input_grad
         grad_x = torch.mm(d2, weight_ih).view_as(x) if need[0] else None
