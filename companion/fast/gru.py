@@ -3,13 +3,11 @@ three gates' recurrent parts of a step in one GEMM, and a hand-written backward 
 gradients are one GEMM over all T·B rows.
 
 The backward is the walk of :func:`companion.gated_bptt.gru_backward` (eqs. gbptt-gru-dn, -dr,
--pre, -hprev), rearranged for speed: with δ_t the total gradient reaching h_t, every gradient of
-step t is δ_t times a factor that the forward pass already fixed —
-``d𝓛/d(h_{t-1} W_hhᵀ + b_hh) = δ_t ⊙ [q_r, q_z, q_n ⊙ r_t]`` with
-``q_n = (1 - z_t) ⊙ (1 - n_t²)``, ``q_r = q_n ⊙ hn_t ⊙ r_t ⊙ (1 - r_t)``,
-``q_z = (h_{t-1} - n_t) ⊙ z_t ⊙ (1 - z_t)`` — so the factors are computed for all steps before
-the walk, each step of the walk is one element-wise product and one (B, 3H) @ (3H, H) product,
-and ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one GEMM over the (T·B) rows after it.
+-pre, -hprev) with its per-step weight products taken out of the walk: each step computes
+``d𝓛/d(h_{t-1} W_hhᵀ + b_hh) = [da_r, da_z, da_n ⊙ r_t]`` and ``da_n`` from the saved gates on
+(B, ·) slices that stay in cache, stores them, and sends ``z_t ⊙ δ_t`` plus one
+(B, 3H) @ (3H, H) product back to h_{t-1}; after the walk ``dW_ih``, ``dW_hh``, the biases and
+``dx`` are each one product over the (T·B) rows (the input's side shares the r and z blocks).
 ``tests/test_fast.py`` checks it against ``gru_backward``, ``companion.GRU`` and ``torch.nn.GRU``.
 """
 
@@ -80,38 +78,44 @@ class GRUFunction(torch.autograd.Function):
         H = H3 // 3
         reverse = ctx.reverse
         h_prev = hs[1:] if reverse else hs[:-1]  # the state before each step, in time order
-        r, z, n = acts.split(H, dim=-1)
-        hn = hw[..., 2 * H:]
-        q_n = (1 - z) * (1 - n * n)  # d𝓛/d(pre-activation of n_t) = δ_t ⊙ q_n                    (gbptt-gru-dn)
-        q_r = q_n * hn * r * (1 - r)  #                                                          (gbptt-gru-dr)
-        q_z = (h_prev - n) * z * (1 - z)
-        q_hh = torch.cat([q_r, q_z, q_n * r], dim=-1)  # d𝓛/d(h_{t-1} W_hhᵀ + b_hh) = δ_t ⊙ q_hh (gbptt-gru-pre)
-        if alive is not None:  # a finished sequence's step passes its gradient straight through
-            q_hh.mul_(alive)
-            q_n = q_n * alive
-            copy = z * alive + (1 - alive)  # h_{t-1} reaches h_t directly: ⊙ z_t alive, ⊙ 1 finished
-            gout = grad_output * alive
-        else:
-            copy, gout = z, grad_output
-        d_hh = x.new_empty(T, B, 3 * H)
-        delta = x.new_empty(T, B, H)  # δ_t of every step
-        Q, D, DH = q_hh.view(T, B, 3, H).unbind(0), d_hh.view(T, B, 3, H).unbind(0), d_hh.unbind(0)
-        GO, C, DELTA = gout.unbind(0), copy.unbind(0), delta.unbind(0)
+        # d_hh[t] = d𝓛/d(h_{t-1} W_hhᵀ + b_hh) = [da_r, da_z, da_n ⊙ r_t]; the input's side,
+        # d𝓛/d(x_t W_ihᵀ + b_ih) = [da_r, da_z, da_n], differs only in the n block, kept in d_n.
+        d_hh, d_n = x.new_empty(T, B, 3 * H), x.new_empty(T, B, H)
+        D, D_r, D_z, D_n_hh = d_hh.unbind(0), *(block.unbind(0) for block in d_hh.split(H, dim=-1))
+        D_n = d_n.unbind(0)
+        RZ, (R, Z, N) = acts[..., :2 * H].unbind(0), (block.unbind(0) for block in acts.split(H, dim=-1))
+        HN, H_prev = hw[..., 2 * H:].unbind(0), h_prev.unbind(0)
+        ones = x.new_ones(B, H)
+        deriv_rz = x.new_empty(B, 2 * H)  # σ' = σ(1 - σ) of r and z at step t
+        deriv_r, deriv_z = deriv_rz[:, :H], deriv_rz[:, H:]
+        if alive is None:
+            GO = grad_output.unbind(0)
+        else:  # a finished sequence emits zeros: its output's gradient reaches nothing
+            GO, M, DEAD = (grad_output * alive).unbind(0), alive.unbind(0), (1 - alive).unbind(0)
         dh_next = grad_h_n
         for t in range(T) if reverse else range(T - 1, -1, -1):
-            dh = torch.add(GO[t], dh_next, out=DELTA[t])  # δ_t: from the output and from step t+1
-            torch.mul(Q[t], dh.unsqueeze(1), out=D[t])
-            dh_next = torch.addmm(dh * C[t], DH[t], weight_hh)  # the copy path and W_hhᵀ ⋯   (gbptt-gru-hprev)
-        d_ih = d_hh.clone()  # d𝓛/d(x_t W_ihᵀ + b_ih): the same but in the n block, where r_t does not scale
-        torch.mul(delta, q_n, out=d_ih[..., 2 * H:])
+            dh = GO[t] + dh_next  # δ_t: from the output and from step t+1
+            dh_step = dh if alive is None else dh * M[t]  # a finished sequence takes no step
+            torch.addcmul(RZ[t], RZ[t], RZ[t], value=-1, out=deriv_rz)
+            dn = torch.addcmul(dh_step, dh_step, Z[t], value=-1)  # δ_t ⊙ (1 - z_t)              (gbptt-gru-dn)
+            torch.addcmul(ones, N[t], N[t], value=-1, out=D_n[t]).mul_(dn)  # da_n = dn ⊙ (1 - n_t²)
+            torch.mul(D_n[t], HN[t], out=D_r[t]).mul_(deriv_r)  # da_r = da_n ⊙ hn_t ⊙ σ'       (gbptt-gru-dr)
+            torch.sub(H_prev[t], N[t], out=D_z[t]).mul_(deriv_z).mul_(dh_step)  # da_z = δ_t ⊙ (h_{t-1} - n) ⊙ σ'
+            torch.mul(D_n[t], R[t], out=D_n_hh[t])  # the reset gate scales hn_t                  (gbptt-gru-pre)
+            copy = dh_step * Z[t] if alive is None else torch.addcmul(dh * DEAD[t], dh_step, Z[t])
+            dh_next = torch.addmm(copy, D[t], weight_hh)  # the copy path and W_hhᵀ ⋯          (gbptt-gru-hprev)
         need = ctx.needs_input_grad
-        di2, dh2 = d_ih.view(T * B, 3 * H), d_hh.view(T * B, 3 * H)
-        grad_x = torch.mm(di2, weight_ih).view_as(x) if need[0] else None
+        dh2, dn2 = d_hh.view(T * B, 3 * H), d_n.view(T * B, H)
+        d_rz = dh2[:, :2 * H]  # the input's r and z blocks are the recurrent side's
+        x2 = x.reshape(T * B, x.shape[2])
+        grad_x = None
+        if need[0]:
+            grad_x = torch.addmm(torch.mm(dn2, weight_ih[2 * H:]), d_rz, weight_ih[:2 * H]).view_as(x)
         # The weight gradients: one GEMM each over all T·B rows, after the walk.          (gbptt-gru-grads)
-        grad_w_ih = torch.mm(di2.t(), x.reshape(T * B, x.shape[2])) if need[2] else None
+        grad_w_ih = torch.cat([torch.mm(d_rz.t(), x2), torch.mm(dn2.t(), x2)]) if need[2] else None
         grad_w_hh = torch.mm(dh2.t(), h_prev.reshape(T * B, H)) if need[3] else None
         has_ih, has_hh = ctx.has_bias
-        grad_b_ih = di2.sum(0) if has_ih and need[4] else None
+        grad_b_ih = torch.cat([d_rz.sum(0), dn2.sum(0)]) if has_ih and need[4] else None
         grad_b_hh = dh2.sum(0) if has_hh and need[5] else None
         return grad_x, dh_next, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh, None, None
 
