@@ -43,6 +43,8 @@ module             what it holds
 ``plots``          figures shared by chapters
 ``profile``        what a model costs against T: time per training step, bytes saved for backward, graph
                    depth; the key-value cache against a recurrent state
+``speed``          the chapter on speed: an LSTM loop written three ways (the quadratic trap), forward and
+                   backward timed apart, profiles, padding; minGRU/minLSTM forecasters for the adding problem
 =================  =========================================================
 
 A name ending in ``/`` is a subpackage; its ``__init__`` has a table of its own modules and
@@ -51,8 +53,8 @@ without knowing which file holds them.
 """
 
 from . import (anomaly, baselines, bptt, checks, classify, config, data, exercises, fast, gated_bptt, layer_inputs,
-               masking, metrics, minimal, models, plots, profile, progress, regularise, sampling, seeds, seq2seq, tasks,
-               train, translation, worked)
+               masking, metrics, minimal, models, plots, profile, progress, regularise, sampling, seeds, seq2seq, speed,
+               tasks, train, translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -62,7 +64,7 @@ from .numpy_rnn import NumpyRNN, gradient_check
 __all__ = [
     "anomaly", "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "fast", "gated_bptt",
     "layer_inputs", "masking", "metrics", "minimal", "models", "plots", "profile", "progress", "regularise",
-    "sampling", "seeds", "seq2seq", "tasks", "train", "translation", "worked",
+    "sampling", "seeds", "seq2seq", "speed", "tasks", "train", "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU", "MinGRU", "MinLSTM",
