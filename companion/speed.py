@@ -148,12 +148,12 @@ def count_nodes(output: torch.Tensor) -> Counter:
     return Counter(type(node).__name__ for node in seen)
 
 
-def padding_fraction(lengths) -> float:
+def padding_share(lengths) -> float:
     """The fraction of a padded batch that is padding: ``1 − Σ lengths / (B · max(lengths))``, for the
     (B,) sequence lengths (positive integers) of a batch padded to its longest sequence."""
     lengths = torch.as_tensor(lengths)
     if lengths.dim() != 1 or lengths.numel() == 0 or lengths.is_floating_point() or bool((lengths < 1).any()):
-        raise ValueError(f"padding_fraction: expected lengths to be a non-empty (B,) sequence of positive integers, "
+        raise ValueError(f"padding_share: expected lengths to be a non-empty (B,) sequence of positive integers, "
                          f"got {lengths.tolist() if lengths.dim() <= 1 else shape_str(lengths.shape)}")
     return 1.0 - lengths.sum().item() / (lengths.numel() * lengths.max().item())
 

@@ -76,11 +76,11 @@ def test_top_ops_finds_the_operator_that_runs_most():
     assert dict((name, calls) for name, calls, _ in rows)["aten::mm"] == 20
 
 
-def test_padding_fraction_against_a_count_of_padded_cells():
+def test_padding_share_against_a_count_of_padded_cells():
     lengths = [3, 5, 1, 5]
     mask = torch.arange(5)[None, :] < torch.tensor(lengths)[:, None]
-    assert speed.padding_fraction(lengths) == pytest.approx(1 - mask.float().mean().item())
-    assert speed.padding_fraction([7, 7]) == 0.0
+    assert speed.padding_share(lengths) == pytest.approx(1 - mask.float().mean().item())
+    assert speed.padding_share([7, 7]) == 0.0
 
 
 @pytest.mark.parametrize("cell", ["mingru", "minlstm"])
@@ -103,14 +103,23 @@ def test_fit_adding_minimal_learns_below_the_start_and_is_repeatable():
 
 
 def test_the_checkers_accept_right_answers_and_name_the_usual_mistakes():
-    exercises.check_padding_fraction(lambda lengths: 1 - sum(lengths) / (len(lengths) * max(lengths)))
+    exercises.check_padding_share(lambda lengths: 1 - sum(lengths) / (len(lengths) * max(lengths)))
     with pytest.raises(ExerciseError, match="fraction of real steps"):
-        exercises.check_padding_fraction(lambda lengths: sum(lengths) / (len(lengths) * max(lengths)))
-    exercises.check_scaled_lr(lambda lr, base, b, p, k: lr * b * p * k / base)
+        exercises.check_padding_share(lambda lengths: sum(lengths) / (len(lengths) * max(lengths)))
+    def scaled(terms):
+        def scaled_lr(base_lr, base_batch, per_process_batch, processes, accumulation):
+            factors = {"b": per_process_batch, "p": processes, "k": accumulation}
+            global_batch = 1
+            for name in terms:
+                global_batch *= factors[name]
+            return base_lr * global_batch / base_batch
+        return scaled_lr
+
+    exercises.check_scaled_lr(scaled("bpk"))
     with pytest.raises(ExerciseError, match="accumulated"):
-        exercises.check_scaled_lr(lambda lr, base, b, p, k: lr * b * p / base)
+        exercises.check_scaled_lr(scaled("bp"))
     with pytest.raises(ExerciseError, match="global batch"):
-        exercises.check_scaled_lr(lambda lr, base, b, p, k: lr * b / base)
+        exercises.check_scaled_lr(scaled("b"))
 
 
 # -- bad input -------------------------------------------------------------------------------------
@@ -156,8 +165,8 @@ def test_bad_arguments_of_the_helpers():
     with pytest.raises(ValueError, match="count_nodes: expected an output computed from tensors that require grad"):
         speed.count_nodes(torch.zeros(2))
     for lengths in ([], [3, 0], [2.5, 3.0], [[1, 2]]):
-        with pytest.raises(ValueError, match="padding_fraction: expected lengths to be a non-empty"):
-            speed.padding_fraction(lengths)
+        with pytest.raises(ValueError, match="padding_share: expected lengths to be a non-empty"):
+            speed.padding_share(lengths)
     with pytest.raises(ValueError, match=r"MinimalForecaster: cell must be one of \['mingru', 'minlstm'\], got 'gru'"):
         speed.MinimalForecaster(2, 4, "gru")
     with pytest.raises(ValueError, match=r"MinimalForecaster: expected input of shape \(B, T, 2\), got \(5, 2\)"):

@@ -23,7 +23,7 @@ from .limitations import check_kv_cache_numbers, check_linear_recurrence
 from .anomaly import check_event_recall, check_rolling_zscore
 from .regularisation import check_same_mask_dropout, check_early_stopping
 from .forecasting import check_coverage, check_mase_by_horizon, check_pinball_loss
-from .fast import check_padding_fraction, check_scaled_lr
+from .fast import check_padding_share, check_scaled_lr
 
 __all__ = [
     "ExerciseError", "check_function", "compare",
@@ -41,5 +41,5 @@ __all__ = [
     "check_event_recall", "check_rolling_zscore",
     "check_same_mask_dropout", "check_early_stopping",
     "check_pinball_loss", "check_coverage", "check_mase_by_horizon",
-    "check_padding_fraction", "check_scaled_lr",
+    "check_padding_share", "check_scaled_lr",
 ]

@@ -6,24 +6,24 @@ from __future__ import annotations
 from .core import _checker, check_function
 
 
-def _reference_padding_fraction(lengths):
-    from ..speed import padding_fraction
+def _reference_padding_share(lengths):
+    from ..speed import padding_share
 
-    return padding_fraction(lengths)
+    return padding_share(lengths)
 
 
 @_checker
-def check_padding_fraction(function, trials: int = 5) -> None:
+def check_padding_share(function, trials: int = 5) -> None:
     """Check ``function(lengths) -> float``: the fraction of a batch padded to its longest sequence that is
-    padding, for a list of sequence lengths, against :func:`companion.speed.padding_fraction`."""
+    padding, for a list of sequence lengths, against :func:`companion.speed.padding_share`."""
     def make_inputs(rng):
         return {"lengths": [int(v) for v in rng.integers(1, 60, size=int(rng.integers(2, 9)))]}
 
     def real_fraction(lengths):
-        return 1.0 - _reference_padding_fraction(lengths)
+        return 1.0 - _reference_padding_share(lengths)
 
-    check_function(function, reference=_reference_padding_fraction, make_inputs=make_inputs,
-                   name="padding_fraction", trials=trials,
+    check_function(function, reference=_reference_padding_share, make_inputs=make_inputs,
+                   name="padding_share", trials=trials,
                    mistakes=[(real_fraction, "this is the fraction of real steps; padding is the rest, 1 minus it")])
 
 
