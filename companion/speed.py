@@ -119,6 +119,25 @@ def split_time_ms(forward, repeats: int = 3, warmup: int = 1) -> tuple[float, fl
     return min(times["forward"]), min(times["backward"])
 
 
+def compare_split_times(forwards: dict, repeats: int = 3, warmup: int = 1) -> dict[str, tuple[float, float]]:
+    """:func:`split_time_ms` for several steps at once, interleaved: every round runs each step once, so a
+    burst of other work on the machine slows all of them alike. ``forwards`` maps names to ``forward()``
+    callables; returns ``{name: (forward_ms, backward_ms)}``, the fastest of ``repeats`` rounds for each."""
+    who = "compare_split_times"
+    if not isinstance(forwards, dict) or not forwards:
+        raise TypeError(f"{who}: expected forwards to be a non-empty dict of names to callables, got "
+                        f"{type(forwards).__name__}")
+    repeats = check_int(who, "repeats", repeats)
+    warmup = check_int(who, "warmup", warmup, minimum=0)
+    for name, forward in forwards.items():
+        check_callable(who, f"forwards[{name!r}]", forward)
+        for _ in range(warmup):
+            split_time_ms(forward, repeats=1, warmup=0)
+    rounds = [{name: split_time_ms(forward, repeats=1, warmup=0) for name, forward in forwards.items()}
+              for _ in range(repeats)]
+    return {name: (min(r[name][0] for r in rounds), min(r[name][1] for r in rounds)) for name in forwards}
+
+
 def top_ops(step, n: int = 6) -> list[tuple[str, int, float]]:
     """Profile one call of ``step()`` with ``torch.profiler`` (CPU activity) and return its ``n`` operators
     with the most self time: ``(name, calls, self_ms)``, largest first. Self time excludes the time

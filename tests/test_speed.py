@@ -68,6 +68,15 @@ def test_split_time_ms_returns_two_positive_times_and_runs_the_backward():
     torch.testing.assert_close(a.grad, 2 * a.exp().detach())  # two runs, gradients accumulated
 
 
+def test_compare_split_times_times_every_step_and_accumulates_its_gradients():
+    a, b = torch.randn(20, requires_grad=True), torch.randn(20, requires_grad=True)
+    times = speed.compare_split_times({"a": lambda: a * 3, "b": lambda: b.exp()}, repeats=2, warmup=1)
+    assert set(times) == {"a", "b"} and all(f > 0 and g > 0 for f, g in times.values())
+    torch.testing.assert_close(a.grad, torch.full((20,), 9.0))  # three runs: one warm-up, two rounds
+    with pytest.raises(TypeError, match="compare_split_times: expected forwards to be a non-empty dict"):
+        speed.compare_split_times({})
+
+
 def test_top_ops_finds_the_operator_that_runs_most():
     a = torch.randn(64, 64)
     rows = speed.top_ops(lambda: [a @ a for _ in range(20)], n=3)
