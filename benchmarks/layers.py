@@ -7,7 +7,8 @@
     python benchmarks/layers.py --scan               # training-step time against T: minGRU, minLSTM
 
 Prints one row per layer and size: the median milliseconds of the forward pass and of the
-backward pass of a batch (timed separately, in the same repetitions) for the readable
+backward pass of a batch (timed separately, in the same repetitions, the implementations
+taking turns within each repetition) for the readable
 ``companion.<Layer>``, the fast path ``companion.fast.<Layer>`` (LSTM and GRU only) and
 ``torch.nn.<Layer>``, all with the same weights, and the ratios of forward+backward to
 torch.nn's. The readable layers loop over time steps in Python with autograd's backward (the
@@ -80,32 +81,34 @@ def time_pass(layer: nn.Module, x: torch.Tensor, repeats: int) -> float:
     return time_call(once, x.device, repeats)
 
 
-def time_forward_backward(layer: nn.Module, x: torch.Tensor, repeats: int) -> tuple[float, float]:
-    """Median milliseconds of the forward pass and of the backward pass, timed in the same
-    repetitions (after two warm-up passes)."""
+def time_forward_backward(layers: dict, x: torch.Tensor, repeats: int) -> dict:
+    """``{name: (forward ms, backward ms)}``: medians over ``repeats`` passes, after two warm-up
+    passes. The layers take turns within each repetition, so that a change in the machine's
+    load during the run falls on all of them alike rather than on whichever ran then."""
 
     def sync():
         if x.device.type == "cuda":
             torch.cuda.synchronize()
 
-    forward, backward = [], []
+    times = {name: ([], []) for name in layers}
     for k in range(repeats + 2):
-        layer.zero_grad(set_to_none=True)
-        x.grad = None
-        sync()
-        start = time.perf_counter()
-        output = layer(x)
-        loss = (output[0] if isinstance(output, tuple) else output).sum()
-        sync()
-        middle = time.perf_counter()
-        loss.backward()
-        sync()
-        end = time.perf_counter()
-        if k >= 2:
-            forward.append(1000 * (middle - start))
-            backward.append(1000 * (end - middle))
+        for name, layer in layers.items():
+            layer.zero_grad(set_to_none=True)
+            x.grad = None
+            sync()
+            start = time.perf_counter()
+            output = layer(x)
+            loss = (output[0] if isinstance(output, tuple) else output).sum()
+            sync()
+            middle = time.perf_counter()
+            loss.backward()
+            sync()
+            end = time.perf_counter()
+            if k >= 2:
+                times[name][0].append(1000 * (middle - start))
+                times[name][1].append(1000 * (end - middle))
     median = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
-    return median(forward), median(backward)
+    return {name: (median(forward), median(backward)) for name, (forward, backward) in times.items()}
 
 
 def make_layers(name: str, size, device: torch.device) -> dict:
@@ -115,7 +118,8 @@ def make_layers(name: str, size, device: torch.device) -> dict:
     layers = {"torch.nn": reference,
               "readable": getattr(companion, name)(I, H, num_layers=L, bidirectional=bi, batch_first=True).to(device)}
     if hasattr(companion.fast, name):
-        layers["fast"] = getattr(companion.fast, name)(I, H, num_layers=L, bidirectional=bi, batch_first=True).to(device)
+        quick = getattr(companion.fast, name)(I, H, num_layers=L, bidirectional=bi, batch_first=True)
+        layers["fast"] = quick.to(device)
     for layer in layers.values():
         layer.load_state_dict(reference.state_dict())
     return layers
@@ -135,11 +139,12 @@ def compare_layers(device: torch.device, sizes, repeats: int, kinds=("RNN", "LST
             x = torch.randn(B, T, I, device=device, requires_grad=True)
             row = {"layer": name, "B": B, "T": T, "I": I, "H": H, "num_layers": L, "bidirectional": bi}
             line = f"{name:<6}{B:>4}{T:>6}{I:>5}{H:>5}{L:>3}{'yes' if bi else 'no':>4}"
+            measured = time_forward_backward(layers, x, repeats)
             for impl in IMPLS:
                 if impl not in layers:
                     line += f"{'-':>15}{'-':>9}"
                     continue
-                fwd, bwd = time_forward_backward(layers[impl], x, repeats)
+                fwd, bwd = measured[impl]
                 row[impl] = {"forward_ms": fwd, "backward_ms": bwd}
                 line += f"{fwd:>15.2f}{bwd:>9.2f}"
             total = {impl: sum(row[impl].values()) for impl in IMPLS if impl in row}

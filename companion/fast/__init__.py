@@ -16,10 +16,11 @@ backward is autograd's:
 * one GEMM per step for all the gates (4 for the LSTM, 3 for the GRU), written into
   preallocated buffers;
 * a hand-written backward (``torch.autograd.Function``): the walk back through time of
-  :mod:`companion.gated_bptt` (``lstm_backward``, ``gru_backward``) with everything that does not
-  depend on the incoming gradient computed for all steps before the walk, and the weight
-  gradients ``dW_ih``, ``dW_hh``, the biases and ``dx`` each one GEMM over all (T·B) rows after it,
-  instead of one small product per step.
+  :mod:`companion.gated_bptt` (``lstm_backward``, ``gru_backward``), whose steps only compute
+  and store the gate gradients and send one product back to h_{t-1}; the weight gradients
+  ``dW_ih``, ``dW_hh``, the biases and ``dx`` are each one GEMM over all (T·B) rows after the
+  walk, instead of one small product per step. ``double backward`` is not supported
+  (``once_differentiable``).
 
 Everything else (argument checks, batch_first, unbatched and packed input, initial states,
 stacked and bidirectional layers, dropout between layers) is the readable layer's code: the
