@@ -13,6 +13,9 @@ module             what it holds
 ``corpus``         Shakespeare's plays (``shakespeare``), ``split_text`` in text order, ``encode_characters``,
                    ``batchify`` and ``stream_batches`` (streams for stateful training)
 ``numbers``        the German-to-English number-words task: ``number_task``, ``Batch``, ``make_batch``
+``weather``        hourly weather at New York's airports, 2013: ``load_weather`` on a full clock
+                   (``to_full_clock``), ``hour_of_day``, ``window_pairs`` that never span a missing hour
+``stocks``         daily prices that ship offline: ``load_goog`` (matplotlib's sample data), ``log_returns``
 =================  =========================================================
 
 Every public name is also importable from ``companion.data`` itself.
@@ -25,6 +28,8 @@ from .sequences import digits_as_sequences, japanese_vowels
 from .series import co2_weekly, sunspots
 from .text import BOS, EOS, PAD, SPECIALS, UNK, Vocab, characters, pad, words
 from .windows import Standardizer, make_windows, time_split
+from .weather import HourlyWeather, WindowPairs, hour_of_day, load_weather, to_full_clock, window_pairs
+from .stocks import Prices, load_goog, log_returns
 
 __all__ = [
     "sunspots", "co2_weekly",
@@ -34,4 +39,6 @@ __all__ = [
     "load_reviews", "review_vocab", "Reviews", "ReviewSplits",
     "shakespeare", "split_text", "encode_characters", "batchify", "stream_batches",
     "german", "english", "split_numbers", "number_pairs", "Batch", "make_batch", "NumberTask", "number_task",
+    "load_weather", "to_full_clock", "hour_of_day", "window_pairs", "HourlyWeather", "WindowPairs",
+    "load_goog", "log_returns", "Prices",
 ]

@@ -12,6 +12,8 @@ module             what it holds
 ``bag_of_words``   ``BagOfWords``: the TF-IDF + logistic-regression baseline for text classification
 ``ngram``          ``NGramLM``: n-gram language models with add-k or interpolated Kneser–Ney smoothing
 ``language``       ``LanguageModel``: embedding → recurrent layer → next-token logits
+``persist``        ``persistence``, ``seasonal_persistence``, ``LinearWindow``: baselines scored on the
+                   same windows as a ``Forecaster``
 ``common``         the layer classes by name (``LAYERS``, ``TORCH_LAYERS``) and shared argument checks
 =================  =========================================================
 
@@ -27,8 +29,10 @@ from .residual import ResidualRNN
 from .text_classify import (AttentionPool, TextClassifier, fit_text_classifier, last_pool, mean_pool,
                             predict_proba)
 from .bag_of_words import BagOfWords
+from .persist import LinearWindow, persistence, seasonal_persistence
 
 __all__ = ["Forecaster", "SequenceRegressor", "StepRegressor", "SequenceClassifier", "final_states", "ResidualRNN",
            "LAYERS", "TORCH_LAYERS",
            "TextClassifier", "AttentionPool", "mean_pool", "last_pool", "fit_text_classifier", "predict_proba",
-           "BagOfWords", "NGramLM", "LanguageModel"]
+           "BagOfWords", "NGramLM", "LanguageModel",
+           "persistence", "seasonal_persistence", "LinearWindow"]
