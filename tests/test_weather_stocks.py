@@ -223,3 +223,34 @@ def test_goog_prices_and_log_returns():
         log_returns([1.0, 0.0, 2.0])
     with pytest.raises(ValueError, match=r"at least 2 prices, got shape \(1,\)"):
         log_returns(torch.ones(1))
+
+
+# -- the chapter's exercise checkers ------------------------------------------------------------------
+
+
+def test_weather_stocks_checkers_accept_independent_answers_and_name_typical_mistakes(capsys):
+    from companion.exercises import (ExerciseError, check_chance_agreement, check_seasonal_persistence,
+                                     check_wilson_interval)
+
+    def seasonal_by_loop(X, column, horizon, m):
+        W = X.shape[1]
+        return np.array([window[W - 1 + horizon - m, column] for window in X])
+
+    def wilson_by_scipy(successes, n):
+        ci = stats.binomtest(successes, n).proportion_ci(0.95, method="wilson")
+        return ci.low, ci.high
+
+    def chance_by_counting(y_true, y_pred):
+        return float(np.mean([(t > 0) == (p > 0) for t in y_true for p in y_pred]))
+
+    for seed in range(3):
+        check_seasonal_persistence(seasonal_by_loop, seed=seed)
+        check_wilson_interval(wilson_by_scipy, seed=seed)
+        check_chance_agreement(chance_by_counting, seed=seed)
+    with pytest.raises(ExerciseError, match="m steps before the window's end"):
+        check_seasonal_persistence(lambda X, column, horizon, m: X[:, -m, column], seed=0, trials=20)
+    with pytest.raises(ExerciseError, match="normal \\(Wald\\) interval"):
+        check_wilson_interval(lambda k, n: (k / n - 1.96 * np.sqrt(k / n * (1 - k / n) / n),
+                                            k / n + 1.96 * np.sqrt(k / n * (1 - k / n) / n)), seed=0, trials=20)
+    with pytest.raises(ExerciseError, match="chance is not 0.5"):
+        check_chance_agreement(lambda y_true, y_pred: 0.5, seed=0)
