@@ -250,7 +250,8 @@ def test_weather_stocks_checkers_accept_independent_answers_and_name_typical_mis
     with pytest.raises(ExerciseError, match="m steps before the window's end"):
         check_seasonal_persistence(lambda X, column, horizon, m: X[:, -m, column], seed=0, trials=20)
     with pytest.raises(ExerciseError, match="normal \\(Wald\\) interval"):
-        check_wilson_interval(lambda k, n: (k / n - 1.96 * np.sqrt(k / n * (1 - k / n) / n),
-                                            k / n + 1.96 * np.sqrt(k / n * (1 - k / n) / n)), seed=0, trials=20)
+        check_wilson_interval(lambda successes, n: (successes / n - 1.959963984540054 * np.sqrt(
+            successes / n * (1 - successes / n) / n), successes / n + 1.959963984540054 * np.sqrt(
+            successes / n * (1 - successes / n) / n)), seed=0, trials=20)
     with pytest.raises(ExerciseError, match="chance is not 0.5"):
         check_chance_agreement(lambda y_true, y_pred: 0.5, seed=0)
