@@ -13,6 +13,9 @@ STAMP  := $(VENV)/.installed
 # Other CPU kernels and seeds: every notebook again under nbval, once per "ISA:SEED" pair.
 # A trained model differs between instruction sets and seeds; every claim must hold in all.
 VARIANTS ?= avx2:1 default:2
+# The variants run NOTEBOOK_JOBS notebooks at a time (pytest-xdist; each notebook's cells stay
+# together on one worker). Every notebook uses one CPU thread, so `auto` (one per core) fits.
+NOTEBOOK_JOBS ?= auto
 
 .PHONY: book test test-variants install lab clean mutants flakiness
 
@@ -39,7 +42,8 @@ test-variants: $(STAMP)
 	@set -e; for v in $(VARIANTS); do \
 	  isa=$${v%%:*}; seed=$${v##*:}; \
 	  echo "==> every notebook with ATEN_CPU_CAPABILITY=$$isa RECURRENT_SEED=$$seed"; \
-	  ATEN_CPU_CAPABILITY=$$isa RECURRENT_SEED=$$seed $(BIN)/python -m pytest book; \
+	  ATEN_CPU_CAPABILITY=$$isa RECURRENT_SEED=$$seed OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	    $(BIN)/python -m pytest -n $(NOTEBOOK_JOBS) --dist loadfile book; \
 	done
 
 # Mutation testing (not part of CI: minutes per module). mutmut changes one operator, constant or

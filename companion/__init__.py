@@ -31,12 +31,16 @@ module             what it holds
                    cross-entropy, perplexity, bits per character; directional accuracy, binomial intervals
 ``tasks``          the adding problem and the sunspot task, with the models and fits chapters share
 ``baselines``      naive and seasonal naive forecasts
+``anomaly``        anomaly detectors (rolling z-score, LSTM forecast residuals, ``LSTMAutoencoder``) and
+                   their thresholds
 ``translation``    the number-words task under its first name (it lives in ``data/``)
-``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text
+``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text; beam search (shared with seq2seq)
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
 ``plots``          figures shared by chapters
+``profile``        what a model costs against T: time per training step, bytes saved for backward, graph
+                   depth; the key-value cache against a recurrent state
 =================  =========================================================
 
 A name ending in ``/`` is a subpackage; its ``__init__`` has a table of its own modules and
@@ -44,8 +48,9 @@ re-exports their public names, so ``companion.train.fit`` and ``companion.data.V
 without knowing which file holds them.
 """
 
-from . import (baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking, metrics,
-               minimal, models, plots, progress, sampling, seeds, seq2seq, tasks, train, translation, worked)
+from . import (anomaly, baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking,
+               metrics, minimal, models, plots, profile, progress, sampling, seeds, seq2seq, tasks, train,
+               translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -53,8 +58,9 @@ from .minimal import MinGRU, MinLSTM
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt", "layer_inputs", "masking",
-    "metrics", "minimal", "models", "plots", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
+    "anomaly", "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt",
+    "layer_inputs", "masking", "metrics", "minimal", "models", "plots", "profile", "progress", "sampling",
+    "seeds", "seq2seq", "tasks", "train",
     "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",

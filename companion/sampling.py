@@ -5,6 +5,7 @@
   ``top_k`` most likely tokens (:func:`top_k_filter`) or to the smallest set of most likely tokens
   whose probability reaches ``top_p`` (nucleus sampling, Holtzman et al. 2020; :func:`top_p_filter`);
 * :func:`beam_search` — the continuation of ``n`` tokens that beam search finds most likely, for comparison;
+  :func:`beam_search_core` is the search itself, shared with :func:`companion.seq2seq.beam_search`;
 * :func:`generate` — a prompt, then ``n`` tokens, each chosen by one of these from the model's
   logits, the state carried from step to step.
 
@@ -14,6 +15,8 @@ a batch of them.
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
@@ -170,6 +173,74 @@ def _reorder_state(state, index: torch.Tensor):
     return state.index_select(1, index)
 
 
+def length_normalized_score(log_prob: float, length: int, alpha: float) -> float:
+    """``log p(y) / |y|^alpha``: a sequence's log-probability divided by its length to the power ``alpha``.
+
+    ``alpha = 0`` is the raw log-probability, which favours short outputs (every token
+    multiplies in a probability below one); ``alpha = 1`` is the mean log-probability per
+    token. ``length`` counts the generated tokens, ``<eos>`` included.
+    """
+    return log_prob / length**alpha
+
+
+def beam_search_core(step, state, log_p: torch.Tensor, max_len: int, beam_width: int, *,
+                     eos_id: int | None = None, alpha: float = 0.0) -> tuple[list[int], float]:
+    """Beam search over any model that predicts one token at a time: the search shared by
+    :func:`beam_search` (a language model) and :func:`companion.seq2seq.beam_search`.
+
+    ``log_p`` (1, V) holds the log-probabilities of the first token; ``step(tokens (k,), state)``
+    feeds the k beams' last tokens and returns ``(log_p (k, V), state)``; ``state`` is a recurrent
+    state ((L, k, H) or a tuple of them), whose beams are reordered along axis 1.
+
+    At each step every live hypothesis is extended by every token. Without ``eos_id``, the
+    ``beam_width`` best extensions are kept, and after ``max_len`` tokens the best one wins (all
+    have the same length). With ``eos_id``, extensions among the ``beam_width`` best that end in
+    ``<eos>`` are *finished*, ranked by :func:`length_normalized_score` with exponent ``alpha``, and
+    the beam is refilled with the best extensions that do not end in ``<eos>``, so finished ones
+    never crowd out live ones. The search stops when no live hypothesis can still beat the best
+    finished one: a live hypothesis of log-probability ``s <= 0`` only loses probability as it
+    grows and ends with a length ``n <= max_len``, so its final score is at most
+    ``s / max_len**alpha``. After ``max_len`` tokens the live hypotheses end there.
+
+    Returns ``(tokens, score)``: the best hypothesis (without ``<eos>``) and its score (its
+    log-probability in nats when there is no ``eos_id`` or ``alpha = 0``).
+    """
+    live = [[]]  # the live hypotheses' tokens, all of the same length
+    scores = torch.zeros(1, dtype=torch.float64, device=log_p.device)  # their log-probabilities
+    finished = []  # (normalised score, tokens without <eos>)
+    for t in range(max_len):
+        candidates = scores[:, None] + log_p.double()  # (k, V)
+        k, V = candidates.shape
+        if eos_id is not None:
+            # The k best extensions of all: those that end in <eos> are finished (length t + 1).
+            top = torch.topk(candidates.flatten(), min(beam_width, candidates.numel()))
+            for score, index in zip(top.values.tolist(), top.indices.tolist()):
+                parent, token = divmod(index, V)
+                if token == eos_id and score > -math.inf:
+                    finished.append((length_normalized_score(score, t + 1, alpha), live[parent]))
+            candidates[:, eos_id] = -math.inf  # the beam: the best extensions that go on
+        width = min(beam_width, k * (V - (eos_id is not None)))
+        top = torch.topk(candidates.flatten(), width)
+        keep = [(divmod(i, V), v) for v, i in zip(top.values.tolist(), top.indices.tolist()) if v > -math.inf]
+        if not keep:
+            break
+        live = [live[parent] + [token] for (parent, token), _ in keep]
+        scores = torch.tensor([v for _, v in keep], dtype=torch.float64, device=log_p.device)
+        if t == max_len - 1:  # max_len tokens: the live hypotheses end here
+            finished += [(length_normalized_score(v, max_len, alpha), h) for h, v in zip(live, scores.tolist())]
+            break
+        parents = torch.tensor([parent for (parent, _), _ in keep], device=log_p.device)
+        tokens = torch.tensor([token for (_, token), _ in keep], device=log_p.device)
+        log_p, state = step(tokens, _reorder_state(state, parents))
+        # Stop when no live hypothesis can beat the best finished one (the bound above).
+        if finished and max(f[0] for f in finished) >= float(scores.max()) / max_len**alpha:
+            break
+    if not finished:
+        raise RuntimeError("beam_search: every extension had probability 0; the model's logits are all -inf")
+    score, tokens = max(finished, key=lambda pair: pair[0])
+    return tokens, score
+
+
 def beam_search(model, vocab, prompt, n: int, *, beam_width: int = 5, tokenize=None, join: str = "") -> tuple[str, float]:
     """The ``n`` tokens after ``prompt`` that beam search finds most likely under ``model``, and their
     log-probability (nats): ``(text, log_prob)``.
@@ -194,21 +265,13 @@ def beam_search(model, vocab, prompt, n: int, *, beam_width: int = 5, tokenize=N
         raise ValueError(f"{who}: expected a prompt of at least one token, got {prompt!r}")
     device = next((p.device for p in model.parameters()), torch.device("cpu"))
     model.eval()
+
+    def step(tokens, state):
+        logits, state = model(tokens.unsqueeze(1), state)
+        return torch.log_softmax(logits[:, -1].double(), dim=-1), state
+
     with torch.no_grad():
         logits, state = model(torch.tensor([ids], device=device), None)
         log_p = torch.log_softmax(logits[:, -1].double(), dim=-1)  # (1, V): one beam so far
-        scores = torch.zeros(1, dtype=torch.float64, device=device)
-        tokens = torch.zeros(1, 0, dtype=torch.long, device=device)
-        for step in range(n):
-            V = log_p.shape[-1]
-            candidates = (scores.unsqueeze(1) + log_p).reshape(-1)  # (beams * V,)
-            scores, flat = candidates.topk(min(beam_width, candidates.numel()))
-            beam, token = flat // V, flat % V
-            tokens = torch.cat([tokens[beam], token.unsqueeze(1)], dim=1)
-            if step == n - 1:
-                break
-            state = _reorder_state(state, beam)
-            logits, state = model(token.unsqueeze(1), state)
-            log_p = torch.log_softmax(logits[:, -1].double(), dim=-1)
-    best = tokens[0].tolist()
-    return join.join(vocab.itos[i] for i in best), float(scores[0])
+        best, score = beam_search_core(step, state, log_p, n, beam_width)
+    return join.join(vocab.itos[i] for i in best), float(score)

@@ -16,11 +16,13 @@ module             what it holds
 ``weather``        hourly weather at New York's airports, 2013: ``load_weather`` on a full clock
                    (``to_full_clock``), ``hour_of_day``, ``window_pairs`` that never span a missing hour
 ``stocks``         daily prices that ship offline: ``load_goog`` (matplotlib's sample data), ``log_returns``
+``anomalies``      series with labelled anomalies: ``ecg``, ``victoria_electricity``; ``inject_anomalies``, ``events``
 =================  =========================================================
 
 Every public name is also importable from ``companion.data`` itself.
 """
 
+from .anomalies import Electricity, Injected, ecg, events, inject_anomalies, victoria_electricity
 from .corpus import batchify, encode_characters, shakespeare, split_text, stream_batches
 from .numbers import Batch, NumberTask, english, german, make_batch, number_pairs, number_task, split_numbers
 from .reviews import Reviews, ReviewSplits, load_reviews, review_vocab
@@ -38,6 +40,7 @@ __all__ = [
     "characters", "words", "Vocab", "pad", "PAD", "BOS", "EOS", "UNK", "SPECIALS",
     "load_reviews", "review_vocab", "Reviews", "ReviewSplits",
     "shakespeare", "split_text", "encode_characters", "batchify", "stream_batches",
+    "ecg", "victoria_electricity", "Electricity", "inject_anomalies", "Injected", "events",
     "german", "english", "split_numbers", "number_pairs", "Batch", "make_batch", "NumberTask", "number_task",
     "load_weather", "to_full_clock", "hour_of_day", "window_pairs", "HourlyWeather", "WindowPairs",
     "load_goog", "log_returns", "Prices",

@@ -13,7 +13,8 @@ import torch
 from ..checks import check_instance, check_int
 from ..data.numbers import Batch
 from ..data.text import Vocab
-from .encoder_decoder import Seq2Seq, _check_source, _select
+from ..sampling import beam_search_core, greedy, length_normalized_score
+from .encoder_decoder import Seq2Seq, _check_source
 
 
 def _check_max_len(who: str, max_len) -> None:
@@ -40,7 +41,7 @@ def greedy_decode(model: Seq2Seq, src, src_lengths, max_len: int,
     tokens, weights = [], []
     for _ in range(max_len):
         logits, state, weights_t = model.step(y, state, memory)
-        y = logits.argmax(dim=-1)
+        y = greedy(logits)  # companion.sampling.greedy, as the language models decode
         tokens.append(y)
         weights.append(weights_t)
         done = done | (y == eos_id)
@@ -49,16 +50,6 @@ def greedy_decode(model: Seq2Seq, src, src_lengths, max_len: int,
     tokens = torch.stack(tokens, dim=1).tolist()
     sequences = [row[: row.index(eos_id)] if eos_id in row else row for row in tokens]
     return sequences, (None if weights[0] is None else torch.stack(weights, dim=1))
-
-
-def length_normalized_score(log_prob: float, length: int, alpha: float) -> float:
-    """``log p(y) / |y|^alpha``: a sequence's log-probability divided by its length to the power ``alpha``.
-
-    ``alpha = 0`` is the raw log-probability, which favours short outputs (every token
-    multiplies in a probability below one); ``alpha = 1`` is the mean log-probability per
-    token. ``length`` counts the generated tokens, ``<eos>`` included.
-    """
-    return log_prob / length**alpha
 
 
 def _check_alpha(who: str, alpha) -> None:
@@ -70,7 +61,8 @@ def _check_alpha(who: str, alpha) -> None:
 @torch.no_grad()
 def beam_search(model: Seq2Seq, src, src_lengths, max_len: int, beam_width: int = 5, alpha: float = 1.0,
                 bos_id: int = Vocab.bos_id, eos_id: int = Vocab.eos_id):
-    """Decode each source sentence with a beam of ``beam_width`` live hypotheses.
+    """Decode each source sentence with a beam of ``beam_width`` live hypotheses
+    (:func:`companion.sampling.beam_search_core`, the search the language models use too).
 
     At each step every live hypothesis is extended by every token, and the ``k = beam_width``
     best extensions by log-probability are looked at. Those among them that end in ``eos_id``
@@ -108,40 +100,15 @@ def beam_search(model: Seq2Seq, src, src_lengths, max_len: int, beam_width: int 
 
 def _beam_search_one(model, src, src_lengths, max_len, beam_width, alpha, bos_id, eos_id):
     (outputs, mask), state = model.encode(src, src_lengths)
-    live = [[]]  # the live hypotheses' tokens, all of the same length
-    scores = torch.zeros(1, dtype=torch.float64, device=src.device)  # their log-probabilities
-    finished = []  # (normalised score, tokens without <eos>)
-    for step in range(max_len):
-        k = len(live)
-        memory = (outputs.expand(k, -1, -1), mask.expand(k, -1))
-        last = torch.tensor([h[-1] if h else bos_id for h in live], device=src.device)
-        logits, state, _ = model.step(last, state, memory)
-        candidates = scores[:, None] + torch.log_softmax(logits.double(), dim=-1)  # (k, V)
-        V = candidates.shape[-1]
-        # The k best extensions of all: those that end in <eos> are finished (length step + 1).
-        top = torch.topk(candidates.flatten(), min(beam_width, candidates.numel()))
-        for score, index in zip(top.values.tolist(), top.indices.tolist()):
-            parent, token = divmod(index, V)
-            if token == eos_id and score > -math.inf:
-                finished.append((length_normalized_score(score, step + 1, alpha), live[parent]))
-        # The beam: the k best extensions that do not end in <eos>.
-        candidates[:, eos_id] = -math.inf
-        top = torch.topk(candidates.flatten(), min(beam_width, k * (V - 1)))
-        keep = [(divmod(i, V), v) for v, i in zip(top.values.tolist(), top.indices.tolist()) if v > -math.inf]
-        if not keep:
-            break
-        live = [live[parent] + [token] for (parent, token), _ in keep]
-        scores = torch.tensor([v for _, v in keep], dtype=torch.float64, device=src.device)
-        if step == max_len - 1:  # max_len tokens and no <eos>: the live hypotheses end here
-            finished += [(length_normalized_score(v, max_len, alpha), h) for h, v in zip(live, scores.tolist())]
-            break
-        state = _select(state, torch.tensor([parent for (parent, _), _ in keep], device=src.device))
-        # Stop when no live hypothesis can beat the best finished one (the bound of the docstring).
-        if finished and max(f[0] for f in finished) >= float(scores.max()) / max_len**alpha:
-            break
-    if not finished:
-        raise RuntimeError("beam_search: every extension had probability 0; the model's logits are all -inf")
-    return max(finished, key=lambda pair: pair[0])[1]
+
+    def step(tokens, state):  # the k beams' last tokens (k,) -> log-probabilities (k, V)
+        k = tokens.shape[0]
+        logits, state, _ = model.step(tokens, state, (outputs.expand(k, -1, -1), mask.expand(k, -1)))
+        return torch.log_softmax(logits.double(), dim=-1), state
+
+    log_p, state = step(torch.tensor([bos_id], device=src.device), state)
+    tokens, _ = beam_search_core(step, state, log_p, max_len, beam_width, eos_id=eos_id, alpha=alpha)
+    return tokens
 
 
 @torch.no_grad()

@@ -43,13 +43,6 @@ def _check_sizes(who: str, **sizes) -> None:
         check_int(who, name, value)
 
 
-def _select(state, index):
-    """Rows ``index`` of a recurrent state along its batch axis (1)."""
-    if isinstance(state, tuple):
-        return tuple(s[:, index] for s in state)
-    return state[:, index]
-
-
 class Encoder(nn.Module):
     """Embed the source tokens and run a recurrent layer over them.
 

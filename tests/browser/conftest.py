@@ -43,6 +43,10 @@ CHROMIUM_ARGS = [
 
 VIEWPORT = {"width": 1280, "height": 900}
 
+# A long page of mathematics loads in about 4 s on an idle 2-core machine, but took over 30 s
+# (Playwright's default timeout) while other jobs kept both cores busy: wait up to 2 minutes.
+LOAD_TIMEOUT_MS = 120_000
+
 
 def browser_required() -> bool:
     """True when a missing book or browser must fail the tests, not skip them."""
@@ -142,57 +146,98 @@ def wait_for_mathjax(page) -> bool:
     if page.locator("script[src*='mathjax']").count() == 0:
         return False
     page.wait_for_function("() => window.MathJax && window.MathJax.startup "
-                           "&& window.MathJax.startup.promise")
+                           "&& window.MathJax.startup.promise", timeout=LOAD_TIMEOUT_MS)
     page.evaluate("() => window.MathJax.startup.promise")
     page.evaluate("() => document.fonts.ready.then(() => true)")
     return True
 
 
+def open_visit(browser, book_url: str, path: str):
+    """Open ``book_url + path`` in a fresh browser context; return ``(context, Visit)``.
+
+    Every request is routed: those to 127.0.0.1 go through, any other one is recorded and
+    aborted, so the page behaves as if it were read offline. The function waits for the page to
+    load, for MathJax to finish typesetting and for the network to be idle.
+    """
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    record = Visit(page=page, url=book_url + path, status=None)
+
+    def route(route):
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            record.blocked_requests.append(url)
+            route.abort()
+
+    def on_console(message):
+        if message.type == "error":
+            record.console_errors.append(f"{message.text} (at {message.location})")
+
+    def on_response(response):
+        record.responses.append(response.url)
+        if response.status >= 400:
+            record.failed_responses.append(f"{response.status} {response.url}")
+
+    context.route("**/*", route)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: record.page_errors.append(str(error)))
+    page.on("response", on_response)
+
+    response = page.goto(record.url, wait_until="load", timeout=LOAD_TIMEOUT_MS)
+    record.status = response.status if response is not None else None
+    wait_for_mathjax(page)
+    page.wait_for_load_state("networkidle", timeout=LOAD_TIMEOUT_MS)
+    return context, record
+
+
 @pytest.fixture
 def visit(browser, book_url):
-    """``visit(path)`` opens ``book_url + path`` in a fresh browser context.
-
-    Every request is routed: those to 127.0.0.1 go through, any other one is
-    recorded and aborted, so the page behaves as if it were read offline. The
-    function waits for the page to load, for MathJax to finish typesetting and
-    for the network to be idle, and returns a :class:`Visit`.
-    """
+    """``visit(path)`` opens ``book_url + path`` in a fresh browser context (see :func:`open_visit`)
+    and returns a :class:`Visit`; the test may click and navigate in it."""
     contexts = []
 
     def open_page(path: str) -> Visit:
-        context = browser.new_context(viewport=VIEWPORT)
+        context, record = open_visit(browser, book_url, path)
         contexts.append(context)
-        page = context.new_page()
-        record = Visit(page=page, url=book_url + path, status=None)
-
-        def route(route):
-            url = route.request.url
-            if is_local(url):
-                route.continue_()
-            else:
-                record.blocked_requests.append(url)
-                route.abort()
-
-        def on_console(message):
-            if message.type == "error":
-                record.console_errors.append(f"{message.text} (at {message.location})")
-
-        def on_response(response):
-            record.responses.append(response.url)
-            if response.status >= 400:
-                record.failed_responses.append(f"{response.status} {response.url}")
-
-        context.route("**/*", route)
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: record.page_errors.append(str(error)))
-        page.on("response", on_response)
-
-        response = page.goto(record.url, wait_until="load")
-        record.status = response.status if response is not None else None
-        wait_for_mathjax(page)
-        page.wait_for_load_state("networkidle")
         return record
 
     yield open_page
     for context in contexts:
         context.close()
+
+
+class LoadedPages:
+    """The last page opened, kept open for the read-only checks that follow it.
+
+    Loading a page (MathJax, network idle) takes seconds; the per-page checks only read the page,
+    so they share one load. The tests of a page run one after another (their ``page`` parameter
+    is module-scoped, which makes pytest group them), so one open page at a time is enough.
+    A test that clicks or navigates uses ``visit`` instead, or calls :meth:`forget` afterwards.
+    """
+
+    def __init__(self, browser, book_url: str):
+        self.browser, self.book_url = browser, book_url
+        self.path, self.context, self.record = None, None, None
+
+    def __call__(self, path: str) -> Visit:
+        if path != self.path:
+            self.forget()
+            self.context, self.record = open_visit(self.browser, self.book_url, path)
+            self.path = path
+        return self.record
+
+    def forget(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        self.path, self.context, self.record = None, None, None
+
+
+@pytest.fixture(scope="session")
+def loaded(browser, book_url):
+    """``loaded(path)``: like ``visit(path)``, but reuses the page when the last call opened the
+    same path. For checks that only read the page."""
+    pages = LoadedPages(browser, book_url)
+    yield pages
+    pages.forget()

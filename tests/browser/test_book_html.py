@@ -135,13 +135,15 @@ def is_chapter(page: str) -> bool:
 # The tests, one check each, for every page
 # --------------------------------------------------------------------------
 
-pages = pytest.mark.parametrize("page", PAGES)
+# Module scope makes pytest run every check of one page before the next page, so that the checks
+# share one load of the page (the ``loaded`` fixture).
+pages = pytest.mark.parametrize("page", PAGES, scope="module")
 
 
 @pages
-def test_page_loads_without_errors(visit, page):
+def test_page_loads_without_errors(loaded, page):
     """The page answers 200 and the browser reports no console error, page error or failed load."""
-    seen = visit(html_path(page))
+    seen = loaded(html_path(page))
 
     assert seen.status == 200, f"expected HTTP 200 for {seen.url}, got {seen.status}"
     assert seen.failed_responses == [], (
@@ -165,9 +167,9 @@ def test_index_leads_to_the_first_page(visit):
 
 
 @pages
-def test_nothing_is_loaded_from_outside(visit, page):
+def test_nothing_is_loaded_from_outside(loaded, page):
     """The page makes no request beyond 127.0.0.1: it reads offline (fonts, scripts, MathJax)."""
-    seen = visit(html_path(page))
+    seen = loaded(html_path(page))
 
     assert seen.blocked_requests == [], (
         "expected every request to stay on 127.0.0.1, these went out (and were blocked):\n  "
@@ -176,9 +178,9 @@ def test_nothing_is_loaded_from_outside(visit, page):
 
 
 @pages
-def test_math_is_typeset_by_local_mathjax(visit, book_url, page):
+def test_math_is_typeset_by_local_mathjax(loaded, book_url, page):
     """MathJax, served from ``_static/mathjax/``, turns every formula into ``mjx-container``s."""
-    seen = visit(html_path(page))
+    seen = loaded(html_path(page))
     page_obj = seen.page
     local_mathjax = book_url + "_static/mathjax/"
 
@@ -231,9 +233,9 @@ def test_math_is_typeset_by_local_mathjax(visit, book_url, page):
 
 
 @pages
-def test_every_figure_is_shown(visit, page):
+def test_every_figure_is_shown(loaded, page):
     """Each image output of the executed notebook appears on the page, and every image loads."""
-    seen = visit(html_path(page))
+    seen = loaded(html_path(page))
     page_obj = seen.page
     notebook = executed_notebook(page)
 
@@ -262,9 +264,29 @@ def test_every_figure_is_shown(visit, page):
 
 
 @pages
-def test_solutions_are_folded_until_clicked(visit, page):
+def test_screenshot(loaded, page):
+    """A full-page screenshot goes to ``_build/screenshots/<page>.png``, and it is not blank."""
+    seen = loaded(html_path(page))
+    path = SCREENSHOT_DIR / f"{page}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    seen.page.screenshot(path=str(path), full_page=True)
+
+    with Image.open(path) as image:
+        darkest, lightest = image.convert("L").getextrema()
+    assert darkest < lightest, f"expected a screenshot with something on it, {path} is one flat colour"
+
+
+@pages
+def test_solutions_are_folded_until_clicked(loaded, page):
     """Every solution (sphinx-exercise + ``:class: dropdown``) is hidden until its title is clicked."""
-    seen = visit(html_path(page))
+    seen = loaded(html_path(page))
+    try:
+        check_solutions_fold(seen, page)
+    finally:
+        loaded.forget()  # the clicks changed the page: the next check loads it afresh
+
+
+def check_solutions_fold(seen, page: str) -> None:
     page_obj = seen.page
     exercises = page_obj.locator("div.exercise")
     solutions = page_obj.locator("div.solution")
@@ -291,19 +313,6 @@ def test_solutions_are_folded_until_clicked(visit, page):
         title.click()
         for part in range(body.count()):
             expect(body.nth(part), f"{name} should show once its title is clicked").to_be_visible()
-
-
-@pages
-def test_screenshot(visit, page):
-    """A full-page screenshot goes to ``_build/screenshots/<page>.png``, and it is not blank."""
-    seen = visit(html_path(page))
-    path = SCREENSHOT_DIR / f"{page}.png"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    seen.page.screenshot(path=str(path), full_page=True)
-
-    with Image.open(path) as image:
-        darkest, lightest = image.convert("L").getextrema()
-    assert darkest < lightest, f"expected a screenshot with something on it, {path} is one flat colour"
 
 
 # --------------------------------------------------------------------------
