@@ -80,7 +80,7 @@ def load_weather(station: str = "JFK", columns=COLUMNS) -> HourlyWeather:
 
     The data set's ``time_hour`` is in UTC; its ``year``/``month``/``day``/``hour`` columns are
     New York local time, which repeats an hour when daylight saving time ends, so the clock is
-    built from ``time_hour``. Missing hours (24 at each station) and missing values become NaN.
+    built from ``time_hour``. Missing hours (24 at JFK and LGA, 27 at EWR) and missing values become NaN.
     """
     who = "load_weather"
     if station not in STATIONS:
