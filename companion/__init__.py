@@ -18,16 +18,17 @@ module             what it holds
 ``bptt``           BPTT by hand in torch, Jacobian norms, truncated-BPTT chunks
 ``gated_bptt/``    the LSTM's and the GRU's backward passes by hand, step Jacobians and their products
 ``masking``        ``lengths_to_mask``, padding, masked losses that never count padding
-``data/``          real data sets shipped by maintained packages (series, reviews, Shakespeare); windows, splits,
-                   scaling; text and ``Vocab``
+``data/``          real data sets shipped by maintained packages (series, reviews, Shakespeare, hourly
+                   weather, stock prices); windows, splits, scaling; text and ``Vocab``
 ``models/``        small models shared by chapters: forecasting, sequence and text classification, a
-                   bag-of-words baseline, language models (n-gram and recurrent), residual stacks
+                   bag-of-words baseline, language models (n-gram and recurrent), residual stacks;
+                   persistence and linear baselines on windows
 ``classify``       training and scoring classifiers of variable-length sequences
 ``train/``         the one training ``loop``; ``fit``, ``fit_stateful``, language models, several processes;
                    checkpoints
 ``seq2seq/``       encoder, decoders with attention, greedy and beam search, multi-head attention
 ``metrics/``       error measures: MAE, RMSE, MASE; BLEU, exact match; accuracy, F1, ROC-AUC;
-                   cross-entropy, perplexity, bits per character
+                   cross-entropy, perplexity, bits per character; directional accuracy, binomial intervals
 ``tasks``          the adding problem and the sunspot task, with the models and fits chapters share
 ``baselines``      naive and seasonal naive forecasts
 ``anomaly``        anomaly detectors (rolling z-score, LSTM forecast residuals, ``LSTMAutoencoder``) and

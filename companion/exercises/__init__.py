@@ -19,6 +19,7 @@ from .seq2seq import check_modified_precision, check_brevity_penalty, check_leng
 from .attention import check_additive_scores, check_scaled_dot_product_attention
 from .text_classification import check_attention_weights, check_f1_score, check_roc_auc
 from .language import check_add_k_bigram, check_softmax_with_temperature, check_top_k_filter
+from .weather_stocks import check_chance_agreement, check_seasonal_persistence, check_wilson_interval
 from .limitations import check_kv_cache_numbers, check_linear_recurrence
 from .anomaly import check_event_recall, check_rolling_zscore
 from .regularisation import check_same_mask_dropout, check_early_stopping
@@ -36,6 +37,7 @@ __all__ = [
     "check_additive_scores", "check_scaled_dot_product_attention",
     "check_roc_auc", "check_f1_score", "check_attention_weights",
     "check_add_k_bigram", "check_top_k_filter", "check_softmax_with_temperature",
+    "check_seasonal_persistence", "check_wilson_interval", "check_chance_agreement",
     "check_linear_recurrence", "check_kv_cache_numbers",
     "check_event_recall", "check_rolling_zscore",
     "check_same_mask_dropout", "check_early_stopping",
