@@ -32,6 +32,9 @@ module             what it holds
 ``baselines``      naive and seasonal naive forecasts
 ``translation``    the number-words task under its first name (it lives in ``data/``)
 ``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text
+``ctc``            connectionist temporal classification: ``ctc_loss``, greedy decoding, ``CTCRecognizer``,
+                   ``fit_ctc``; edit distance and digit error rate
+``dtw``            dynamic time warping: ``dtw_distances`` (vectorised over anti-diagonals), nearest neighbours
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
@@ -43,8 +46,9 @@ re-exports their public names, so ``companion.train.fit`` and ``companion.data.V
 without knowing which file holds them.
 """
 
-from . import (baselines, bptt, checks, classify, config, data, exercises, gated_bptt, layer_inputs, masking, metrics,
-               minimal, models, plots, progress, sampling, seeds, seq2seq, tasks, train, translation, worked)
+from . import (baselines, bptt, checks, classify, config, ctc, data, dtw, exercises, gated_bptt, layer_inputs,
+               masking, metrics, minimal, models, plots, progress, sampling, seeds, seq2seq, tasks, train, translation,
+               worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -52,7 +56,7 @@ from .minimal import MinGRU, MinLSTM
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "gated_bptt", "layer_inputs", "masking",
+    "baselines", "bptt", "checks", "classify", "config", "ctc", "data", "dtw", "exercises", "gated_bptt", "layer_inputs", "masking",
     "metrics", "minimal", "models", "plots", "progress", "sampling", "seeds", "seq2seq", "tasks", "train",
     "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",

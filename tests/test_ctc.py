@@ -130,3 +130,23 @@ def test_fit_ctc_learns_a_toy_task():
     losses = ctc.fit_ctc(model, x, lengths, targets, epochs=40, lr=0.05, batch_size=20, seed=0, progress=False)
     assert losses[-1] < 0.2 * losses[0]
     assert ctc.digit_error_rate(targets, ctc.recognize(model, x, lengths)) < 0.05
+
+
+def test_the_exercise_checkers_accept_right_answers_and_explain_wrong_ones():
+    from companion import exercises
+    from test_speech import dtw_loop
+
+    exercises.check_ctc_collapse(ctc.collapse, seed=0)
+    exercises.check_edit_distance(lambda reference, hypothesis: levenshtein(reference, hypothesis), seed=0)
+    exercises.check_dtw_distance(dtw_loop, seed=0)
+
+    def blanks_first(path, blank):
+        return ctc.collapse([c for c in path if c != blank], blank)
+
+    with pytest.raises(exercises.ExerciseError, match="blanks are dropped before the repeats"):
+        exercises.check_ctc_collapse(blanks_first, seed=0)
+    with pytest.raises(exercises.ExerciseError, match="position by position"):
+        exercises.check_edit_distance(lambda reference, hypothesis: sum(a != b for a, b in zip(reference, hypothesis))
+                                      + abs(len(reference) - len(hypothesis)), seed=0)
+    with pytest.raises(exercises.ExerciseError):
+        exercises.check_dtw_distance(lambda a, b: float(np.abs(a.sum() - b.sum())), seed=0)

@@ -112,3 +112,11 @@ def test_stack_frames():
 def test_bad_input_is_refused_with_expected_and_got(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_frame_statistics(rng):
+    X = [rng.normal(size=(rng.integers(1, 7), 3)) for _ in range(5)]
+    stats = speech.frame_statistics(X)
+    assert stats.shape == (5, 6)
+    for row, x in zip(stats, X):
+        np.testing.assert_allclose(row, [*(sum(x) / len(x)), *np.sqrt(((x - x.mean(0)) ** 2).mean(0))])

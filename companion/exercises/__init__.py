@@ -19,6 +19,7 @@ from .seq2seq import check_modified_precision, check_brevity_penalty, check_leng
 from .attention import check_additive_scores, check_scaled_dot_product_attention
 from .text_classification import check_attention_weights, check_f1_score, check_roc_auc
 from .language import check_add_k_bigram, check_softmax_with_temperature, check_top_k_filter
+from .speech import check_ctc_collapse, check_dtw_distance, check_edit_distance
 
 __all__ = [
     "ExerciseError", "check_function", "compare",
@@ -32,4 +33,5 @@ __all__ = [
     "check_additive_scores", "check_scaled_dot_product_attention",
     "check_roc_auc", "check_f1_score", "check_attention_weights",
     "check_add_k_bigram", "check_top_k_filter", "check_softmax_with_temperature",
+    "check_ctc_collapse", "check_edit_distance", "check_dtw_distance",
 ]
