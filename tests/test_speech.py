@@ -82,9 +82,10 @@ def test_standardize_frames_uses_the_training_statistics(rng):
 def test_digit_strings_concatenate_their_utterances(rng):
     X = [np.full((k + 1, 2), float(k)) for k in range(10)]
     y = np.arange(10)
-    sequences, labels = speech.digit_strings(X, y, 50, min_digits=2, max_digits=4, seed=3)
-    for s, l in zip(sequences, labels):
-        assert 2 <= len(l) <= 4
+    sequences, labels, durations = speech.digit_strings(X, y, 50, min_digits=2, max_digits=4, seed=3)
+    assert {len(l) for l in labels} == {2, 3, 4}
+    for s, l, d in zip(sequences, labels, durations):
+        assert d == [k + 1 for k in l]
         np.testing.assert_array_equal(s, np.concatenate([X[d] for d in l]))
 
 

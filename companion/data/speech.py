@@ -114,13 +114,15 @@ def standardize_frames(train, *others) -> tuple[list[np.ndarray], ...]:
 
 
 def digit_strings(X, y, n: int, *, min_digits: int = 2, max_digits: int = 5, seed: int = 0
-                  ) -> tuple[list[np.ndarray], list[list[int]]]:
+                  ) -> tuple[list[np.ndarray], list[list[int]], list[list[int]]]:
     """``n`` strings of spoken digits for CTC: each concatenates ``min_digits``..``max_digits``
     utterances drawn at random (with ``seed``) from ``X``, frames end to end.
 
-    Returns ``(sequences, labels)``: ``sequences[k]`` (T_k, F), the frames of its utterances
-    one after another, and ``labels[k]`` the list of their digits, in order. No frame says
-    where one digit ends and the next begins: that is what CTC has to learn.
+    Returns ``(sequences, labels, durations)``: ``sequences[k]`` (T_k, F), the frames of its
+    utterances one after another, ``labels[k]`` the list of their digits, in order, and
+    ``durations[k]`` their numbers of frames. A model is given only the sequences and the labels:
+    no frame says where one digit ends and the next begins, which is what CTC has to learn
+    (the durations are for plots and checks).
     """
     who = "digit_strings"
     arrays = _check_utterances(who, "X", X)
@@ -134,12 +136,13 @@ def digit_strings(X, y, n: int, *, min_digits: int = 2, max_digits: int = 5, see
     if max_digits < min_digits:
         raise ValueError(f"{who}: expected min_digits <= max_digits, got {min_digits} and {max_digits}")
     rng = np.random.default_rng(check_int(who, "seed", seed, minimum=0))
-    sequences, labels = [], []
+    sequences, labels, durations = [], [], []
     for _ in range(n):
         picks = rng.integers(len(arrays), size=int(rng.integers(min_digits, max_digits + 1)))
         sequences.append(np.concatenate([arrays[i] for i in picks]))
         labels.append([int(y[i]) for i in picks])
-    return sequences, labels
+        durations.append([len(arrays[i]) for i in picks])
+    return sequences, labels, durations
 
 
 def stack_frames(X, k: int = 2) -> list[np.ndarray]:
