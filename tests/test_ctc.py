@@ -104,6 +104,14 @@ def test_a_target_longer_than_its_input_is_refused():
     (lambda: ctc.digit_error_rate([[]], [[1]]), "undefined"),
     (lambda: ctc.CTCRecognizer(13, 0, 10), "hidden_size"),
     (lambda: ctc.CTCRecognizer(3, 4, 2)(torch.randn(2, 5, 4), torch.tensor([5, 5])), r"\(B, T, 3\)"),
+    (lambda: ctc.CTCRecognizer(3, 4, 2, dropout=1.5), r"dropout must be a probability in \[0, 1\], got 1.5"),
+    (lambda: ctc.fit_ctc(ctc.CTCRecognizer(3, 4, 2), torch.randn(2, 5, 3), torch.tensor([5, 5]), [[1]], epochs=1),
+     "list of 2 class sequences"),
+    (lambda: ctc.fit_ctc(ctc.CTCRecognizer(3, 4, 2), torch.randn(2, 5, 3), torch.tensor([5, 5]), [[1], [2]],
+                         epochs=0), "epochs"),
+    (lambda: ctc.greedy_decode(torch.randn(2, 4, 5), torch.tensor([4.0, 4.0])), "integer values"),
+    (lambda: ctc.recognize("model", torch.randn(2, 4, 5), torch.tensor([4, 4])), "torch.nn.Module"),
+    (lambda: ctc.min_input_length(3), "sequence of integers"),
 ])
 def test_bad_input_is_refused_with_expected_and_got(call, message):
     with pytest.raises((ValueError, TypeError), match=message):

@@ -109,6 +109,9 @@ def test_stack_frames():
     (lambda: speech.digit_strings([np.zeros((3, 2))], [0, 1], 5), "one integer label per utterance"),
     (lambda: speech.digit_strings([np.zeros((3, 2))], [0], 5, min_digits=3, max_digits=2), "min_digits <= max_digits"),
     (lambda: speech.stack_frames([np.zeros((3, 2))], 0), "k"),
+    (lambda: speech.frame_statistics(np.zeros((3, 2))), "non-empty list of"),
+    (lambda: dtw_nearest_neighbour([np.zeros((3, 3))], [np.zeros((3, 2))], [0]), r"templates\[0\] of shape \(T, 3\)"),
+    (lambda: dtw_distance(np.zeros((3, 2)), np.zeros((3, 1))), r"b of shape \(T, 2\)"),
 ])
 def test_bad_input_is_refused_with_expected_and_got(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
