@@ -38,6 +38,9 @@ module             what it holds
 ``translation``    the number-words task under its first name (it lives in ``data/``)
 ``sampling``       the next token from logits: greedy, temperature, top-k, nucleus; ``generate`` text; beam search (shared with seq2seq)
 ``regularise``     variational dropout (one mask per sequence): ``VariationalLSTM``, ``variational_classifier``
+``ctc``            connectionist temporal classification: ``ctc_loss``, greedy decoding, ``CTCRecognizer``,
+                   ``fit_ctc``; edit distance and digit error rate
+``dtw``            dynamic time warping: ``dtw_distances`` (vectorised over anti-diagonals), nearest neighbours
 ``exercises/``     auto-checkers for the exercises: ``core`` and one module per chapter
 ``worked``         helpers of the worked examples: ``show``, ``f64``, ``sigmoid``
 ``progress``       the progress bar for terminals, Jupyter and the built book
@@ -51,9 +54,9 @@ re-exports their public names, so ``companion.train.fit`` and ``companion.data.V
 without knowing which file holds them.
 """
 
-from . import (anomaly, baselines, bptt, checks, classify, config, data, exercises, fast, gated_bptt, layer_inputs,
-               masking, metrics, minimal, models, plots, profile, progress, regularise, sampling, seeds, seq2seq,
-               tasks, train, translation, worked)
+from . import (anomaly, baselines, bptt, checks, classify, config, ctc, data, dtw, exercises, fast, gated_bptt,
+               layer_inputs, masking, metrics, minimal, models, plots, profile, progress, regularise, sampling, seeds,
+               seq2seq, tasks, train, translation, worked)
 from .cells import (ChoGRUCell, GRUCell, LSTMCell, PeepholeLSTMCell, RNNCell, cho_gru_step, gru_step, lstm_step,
                     peephole_lstm_step, rnn_step)
 from .layers import GRU, LSTM, RNN, ChoGRU
@@ -61,9 +64,9 @@ from .minimal import MinGRU, MinLSTM
 from .numpy_rnn import NumpyRNN, gradient_check
 
 __all__ = [
-    "anomaly", "baselines", "bptt", "checks", "classify", "config", "data", "exercises", "fast", "gated_bptt",
-    "layer_inputs", "masking", "metrics", "minimal", "models", "plots", "profile", "progress", "regularise",
-    "sampling", "seeds", "seq2seq", "tasks", "train", "translation", "worked",
+    "anomaly", "baselines", "bptt", "checks", "classify", "config", "ctc", "data", "dtw", "exercises", "fast",
+    "gated_bptt", "layer_inputs", "masking", "metrics", "minimal", "models", "plots", "profile", "progress",
+    "regularise", "sampling", "seeds", "seq2seq", "tasks", "train", "translation", "worked",
     "RNNCell", "LSTMCell", "GRUCell", "rnn_step", "lstm_step", "gru_step",
     "PeepholeLSTMCell", "ChoGRUCell", "peephole_lstm_step", "cho_gru_step",
     "RNN", "LSTM", "GRU", "ChoGRU", "MinGRU", "MinLSTM",

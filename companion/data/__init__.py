@@ -19,6 +19,8 @@ module             what it holds
 ``anomalies``      series with labelled anomalies: ``ecg``, ``victoria_electricity``; ``inject_anomalies``, ``events``
 ``energy``         half-hourly electricity demand in Victoria, 2014, with temperature: ``load_elecdemand``
 ``horizons``       multi-step windows with covariates: ``horizon_windows``, ``HorizonWindows``, ``origins_between``
+``speech``         spoken digits as MFCCs (FSDD): ``spoken_digits``, ``split_digits``, ``standardize_frames``,
+                   ``digit_strings``, ``stack_frames``, ``frame_statistics``
 =================  =========================================================
 
 Every public name is also importable from ``companion.data`` itself.
@@ -29,6 +31,7 @@ from .corpus import batchify, encode_characters, shakespeare, split_text, stream
 from .numbers import Batch, NumberTask, english, german, make_batch, number_pairs, number_task, split_numbers
 from .reviews import Reviews, ReviewSplits, load_reviews, review_vocab
 from .sequences import digits_as_sequences, japanese_vowels
+from .speech import digit_strings, frame_statistics, split_digits, spoken_digits, stack_frames, standardize_frames
 from .series import co2_weekly, sunspots
 from .text import BOS, EOS, PAD, SPECIALS, UNK, Vocab, characters, pad, words
 from .windows import Standardizer, make_windows, time_split
@@ -49,4 +52,5 @@ __all__ = [
     "load_elecdemand", "HorizonWindows", "horizon_windows", "origins_between",
     "load_weather", "to_full_clock", "hour_of_day", "window_pairs", "HourlyWeather", "WindowPairs",
     "load_goog", "log_returns", "Prices",
+    "spoken_digits", "split_digits", "standardize_frames", "digit_strings", "stack_frames", "frame_statistics",
 ]

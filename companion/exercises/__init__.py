@@ -24,6 +24,7 @@ from .limitations import check_kv_cache_numbers, check_linear_recurrence
 from .anomaly import check_event_recall, check_rolling_zscore
 from .regularisation import check_same_mask_dropout, check_early_stopping
 from .forecasting import check_coverage, check_mase_by_horizon, check_pinball_loss
+from .speech import check_ctc_collapse, check_dtw_distance, check_edit_distance
 
 __all__ = [
     "ExerciseError", "check_function", "compare",
@@ -42,4 +43,5 @@ __all__ = [
     "check_event_recall", "check_rolling_zscore",
     "check_same_mask_dropout", "check_early_stopping",
     "check_pinball_loss", "check_coverage", "check_mase_by_horizon",
+    "check_ctc_collapse", "check_edit_distance", "check_dtw_distance",
 ]
