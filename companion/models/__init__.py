@@ -14,6 +14,8 @@ module             what it holds
 ``language``       ``LanguageModel``: embedding → recurrent layer → next-token logits
 ``multistep``      ``RecursiveForecaster``, ``DirectForecaster``, ``EncoderDecoderForecaster`` (many steps
                    ahead, covariates, quantiles), ``LagRegression``, ``fit_multistep``, ``predict_multistep``
+``persist``        ``persistence``, ``seasonal_persistence``, ``LinearWindow``: baselines scored on the
+                   same windows as a ``Forecaster``
 ``common``         the layer classes by name (``LAYERS``, ``TORCH_LAYERS``) and shared argument checks
 =================  =========================================================
 
@@ -31,10 +33,12 @@ from .text_classify import (AttentionPool, TextClassifier, fit_text_classifier, 
 from .bag_of_words import BagOfWords
 from .multistep import (DirectForecaster, EncoderDecoderForecaster, LagRegression, RecursiveForecaster, fit_multistep,
                         predict_multistep)
+from .persist import LinearWindow, persistence, seasonal_persistence
 
 __all__ = ["Forecaster", "SequenceRegressor", "StepRegressor", "SequenceClassifier", "final_states", "ResidualRNN",
            "LAYERS", "TORCH_LAYERS",
            "TextClassifier", "AttentionPool", "mean_pool", "last_pool", "fit_text_classifier", "predict_proba",
            "BagOfWords", "NGramLM", "LanguageModel",
            "RecursiveForecaster", "DirectForecaster", "EncoderDecoderForecaster", "LagRegression", "fit_multistep",
-           "predict_multistep"]
+           "predict_multistep",
+           "persistence", "seasonal_persistence", "LinearWindow"]
