@@ -4,6 +4,7 @@
     python benchmarks/layers.py --only headline      # the headline size only: (B 64, T 100, I = H = 128)
     python benchmarks/layers.py --layers LSTM GRU --json results.json
     python benchmarks/layers.py --device cpu --threads 2 --repeats 20
+    python benchmarks/layers.py --only fastrnns --threads all   # fastrnns' size, every CPU core
     python benchmarks/layers.py --scan               # training-step time against T: minGRU, minLSTM
 
 Prints one row per layer and size: the median milliseconds of the forward pass and of the
@@ -37,10 +38,12 @@ import companion
 from companion import config
 
 HEADLINE = (64, 100, 128, 128, 1, False)  # issue 15's target size: readable LSTM <= 3x, fast <= 1.6x torch.nn.LSTM
+FASTRNNS = (64, 100, 512, 512, 1, False)  # PyTorch's fastrnns benchmark: seq 100, batch 64, input = hidden = 512
 SIZES = [  # (B, T, I, H, layers, bidirectional)
     (32, 50, 16, 64, 1, False),
     (32, 50, 16, 64, 2, True),
     HEADLINE,
+    FASTRNNS,
     (1, 100, 128, 128, 1, False),  # batch of one: per-step overhead, no batch to amortise it
     (64, 200, 32, 128, 1, False),
     (16, 1000, 64, 64, 1, False),  # a long sequence
@@ -86,27 +89,35 @@ def time_forward_backward(layers: dict, x: torch.Tensor, repeats: int) -> dict:
     passes. The layers take turns within each repetition, so that a change in the machine's
     load during the run falls on all of them alike rather than on whichever ran then."""
 
-    def sync():
-        if x.device.type == "cuda":
-            torch.cuda.synchronize()
-
+    cuda = x.device.type == "cuda"
     times = {name: ([], []) for name in layers}
     for k in range(repeats + 2):
         for name, layer in layers.items():
             layer.zero_grad(set_to_none=True)
             x.grad = None
-            sync()
-            start = time.perf_counter()
+            if cuda:  # CUDA events time the GPU's work, not the Python thread that queues it
+                start, middle, end = (torch.cuda.Event(enable_timing=True) for _ in range(3))
+                torch.cuda.synchronize()
+                start.record()
+            else:
+                start = time.perf_counter()
             output = layer(x)
             loss = (output[0] if isinstance(output, tuple) else output).sum()
-            sync()
-            middle = time.perf_counter()
+            if cuda:
+                middle.record()
+            else:
+                middle = time.perf_counter()
             loss.backward()
-            sync()
-            end = time.perf_counter()
+            if cuda:
+                end.record()
+                torch.cuda.synchronize()
+                forward, backward = start.elapsed_time(middle), middle.elapsed_time(end)
+            else:
+                end = time.perf_counter()
+                forward, backward = 1000 * (middle - start), 1000 * (end - middle)
             if k >= 2:
-                times[name][0].append(1000 * (middle - start))
-                times[name][1].append(1000 * (end - middle))
+                times[name][0].append(forward)
+                times[name][1].append(backward)
     median = lambda v: sorted(v)[len(v) // 2]  # noqa: E731
     return {name: (median(forward), median(backward)) for name, (forward, backward) in times.items()}
 
@@ -186,6 +197,8 @@ def header(args, device: torch.device) -> dict:
             "python": platform.python_version(), "threads": torch.get_num_threads(), "repeats": args.repeats,
             "statistic": "median", "only": args.only, "layers": args.layers,
             "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "tf32_matmul": torch.backends.cuda.matmul.allow_tf32, "tf32_cudnn": torch.backends.cudnn.allow_tf32,
+            "timer": "CUDA events" if device.type == "cuda" else "time.perf_counter",
             "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
@@ -194,8 +207,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default=str(config.device()), help="cpu, cuda or mps (default: the best present)")
     parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
-    parser.add_argument("--only", choices=("all", "headline"), default="all", help="which sizes to run")
+    parser.add_argument("--threads", default="1", help="torch CPU threads: a number, or 'all' for every core (default 1)")
+    parser.add_argument("--only", choices=("all", "headline", "fastrnns"), default="all", help="which sizes to run")
     parser.add_argument("--layers", nargs="+", choices=("RNN", "LSTM", "GRU"), default=["RNN", "LSTM", "GRU"],
                         help="which layers to time (default all three)")
     parser.add_argument("--json", metavar="PATH", help="also write the header and the rows to PATH as JSON")
@@ -203,16 +216,24 @@ def main() -> None:
     parser.add_argument("--slow-limit", type=int, default=1024,
                         help="with --scan, the longest T at which to time the readable GRU (default 1024)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    if args.threads == "all":
+        torch.set_num_threads(os.cpu_count() or 1)
+    elif args.threads.isdigit() and int(args.threads) > 0:
+        torch.set_num_threads(int(args.threads))
+    else:
+        parser.error(f"--threads must be a positive integer or 'all', got {args.threads!r}")
     device = torch.device(args.device)
     torch.manual_seed(0)
     info = header(args, device)
     print(f"device: {device}  torch {torch.__version__}  threads: {torch.get_num_threads()}  "
           f"repeats: {args.repeats} (median)  load average: {info['load_average']}")
+    if device.type == "cuda":
+        print(f"TF32: matmul {info['tf32_matmul']}, cuDNN {info['tf32_cudnn']} (the same for every implementation)")
     if args.scan:
         compare_scan(device, SCAN_LENGTHS, args.repeats, args.slow_limit)
         return
-    rows = compare_layers(device, [HEADLINE] if args.only == "headline" else SIZES, args.repeats, args.layers)
+    sizes = {"all": SIZES, "headline": [HEADLINE], "fastrnns": [FASTRNNS]}[args.only]
+    rows = compare_layers(device, sizes, args.repeats, args.layers)
     if args.json:
         info["load_average_after"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
         with open(args.json, "w") as f:
