@@ -141,6 +141,13 @@ def test_every_cited_key_is_in_references_bib():
     assert missing == [], "these citation keys are not entries of references.bib:\n  " + "\n  ".join(missing)
 
 
+def test_every_entry_of_references_bib_is_cited():
+    """The bibliography page says so: it lists ``:all:`` entries, so an uncited one is a stray."""
+    cited = {key.strip() for _, content in roles("cite") for key in content.split(",")}
+    uncited = sorted(bib_keys() - cited)
+    assert uncited == [], f"these entries of references.bib are cited by no page: {uncited}"
+
+
 def test_the_chapters_cite_at_least_15_times():
     uses = roles("cite")
     assert len(uses) >= 15, f"expected at least 15 {{cite}} uses in the book, found {len(uses)}"
