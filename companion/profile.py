@@ -96,6 +96,14 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _training_output(who: str, output):
+    """``output`` of a timed ``forward()``, checked to be a tensor that backward can start from."""
+    if not isinstance(output, torch.Tensor) or not output.requires_grad:
+        raise TypeError(f"{who}: expected forward() to return a tensor that requires grad, got "
+                        f"{describe(output) if not isinstance(output, torch.Tensor) else 'one that does not'}")
+    return output
+
+
 def step_time_ms(forward, repeats: int = 3, warmup: int = 1) -> float:
     """Milliseconds of one training step, ``forward().sum().backward()``: the fastest of ``repeats`` runs after
     ``warmup`` runs. The fastest run is the one least disturbed by other work on the machine.
@@ -108,10 +116,7 @@ def step_time_ms(forward, repeats: int = 3, warmup: int = 1) -> float:
     times = []
     for i in range(warmup + repeats):
         start = time.perf_counter()
-        output = forward()
-        if not isinstance(output, torch.Tensor) or not output.requires_grad:
-            raise TypeError(f"step_time_ms: expected forward() to return a tensor that requires grad, got "
-                            f"{describe(output) if not isinstance(output, torch.Tensor) else 'one that does not'}")
+        output = _training_output("step_time_ms", forward())
         output.sum().backward()
         _synchronize(output.device)
         if i >= warmup:

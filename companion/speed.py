@@ -32,6 +32,7 @@ from . import train
 from .cells import lstm_step
 from .checks import check_callable, check_int, check_size, check_tensor, shape_str
 from .minimal import MinGRU, MinLSTM
+from .profile import _synchronize, _training_output
 
 VARIANTS = ("per_step", "indexed", "unbind")
 MINIMAL_LAYERS = {"mingru": MinGRU, "minlstm": MinLSTM}
@@ -103,15 +104,12 @@ def split_time_ms(forward, repeats: int = 3, warmup: int = 1) -> tuple[float, fl
     times = {"forward": [], "backward": []}
     for i in range(warmup + repeats):
         start = time.perf_counter()
-        output = forward()
-        if not isinstance(output, torch.Tensor) or not output.requires_grad:
-            raise TypeError(f"{who}: expected forward() to return a tensor that requires grad, got "
-                            f"{type(output).__name__ if not isinstance(output, torch.Tensor) else 'one that does not'}")
+        output = _training_output(who, forward())
         loss = output.sum()
-        _sync(output)
+        _synchronize(output.device)
         middle = time.perf_counter()
         loss.backward()
-        _sync(output)
+        _synchronize(output.device)
         end = time.perf_counter()
         if i >= warmup:
             times["forward"].append(1000 * (middle - start))
@@ -175,11 +173,6 @@ def padding_share(lengths) -> float:
         raise ValueError(f"padding_share: expected lengths to be a non-empty (B,) sequence of positive integers, "
                          f"got {lengths.tolist() if lengths.dim() <= 1 else shape_str(lengths.shape)}")
     return 1.0 - lengths.sum().item() / (lengths.numel() * lengths.max().item())
-
-
-def _sync(t: torch.Tensor) -> None:
-    if t.device.type == "cuda":
-        torch.cuda.synchronize(t.device)
 
 
 class MinimalForecaster(nn.Module):
