@@ -239,3 +239,267 @@ MESSAGES = [
 def test_bad_input_message_names_the_function_the_argument_and_what_came(exc, message, call):
     with pytest.raises(exc, match="^" + re.escape(message) + "$"):
         call()
+
+
+# -- attention against the equations, in NumPy ------------------------------------------------
+
+
+def np_masked_softmax(scores, mask):
+    e = np.where(mask, np.exp(scores - scores.max(axis=-1, keepdims=True)), 0.0)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def np_additive(attention, query, keys, mask):
+    """score(q, k_j) = v^T tanh(W_q q + W_k k_j); weights = masked softmax; context = sum_j w_j k_j."""
+    W_q, W_k, v = (attention.W_q.weight.detach().numpy(), attention.W_k.weight.detach().numpy(),
+                   attention.v.weight.detach().numpy()[0])
+    q, k, m = query.numpy(), keys.numpy(), mask.numpy()
+    scores = np.array([[v @ np.tanh(W_q @ q[b] + W_k @ k[b, j]) for j in range(k.shape[1])] for b in range(len(q))])
+    w = np_masked_softmax(scores, m)
+    return scores, (w[:, :, None] * k).sum(axis=1), w
+
+
+def np_multiplicative(attention, query, keys, mask):
+    """score(q, k_j) = q^T W k_j (W of shape (Q, K))."""
+    W = attention.W.weight.detach().numpy()
+    q, k, m = query.numpy(), keys.numpy(), mask.numpy()
+    scores = np.array([[q[b] @ W @ k[b, j] for j in range(k.shape[1])] for b in range(len(q))])
+    w = np_masked_softmax(scores, m)
+    return scores, (w[:, :, None] * k).sum(axis=1), w
+
+
+@pytest.mark.parametrize("kind", ["additive", "multiplicative"])
+def test_attention_scores_weights_and_context_follow_the_equations(kind):
+    Q, K, B, S = 3, 4, 3, 5
+    attention = s2s.AdditiveAttention(Q, K, 6).double() if kind == "additive" else s2s.MultiplicativeAttention(Q, K).double()
+    for p in attention.parameters():
+        torch.nn.init.normal_(p)
+    query, keys = torch.randn(B, Q, dtype=torch.float64), torch.randn(B, S, K, dtype=torch.float64)
+    mask = torch.arange(S)[None, :] < torch.tensor([5, 2, 4])[:, None]
+    reference = np_additive if kind == "additive" else np_multiplicative
+    scores, context, weights = reference(attention, query, keys, mask)
+    np.testing.assert_allclose(attention.scores(query, keys).detach().numpy(), scores, rtol=1e-10)
+    got_context, got_weights = attention(query, keys, mask)
+    np.testing.assert_allclose(got_weights.detach().numpy(), weights, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(got_context.detach().numpy(), context, rtol=1e-10, atol=1e-14)
+
+
+# -- the decoders, step by step, against torch.nn's recurrent layers and NumPy ------------------
+
+
+def embed(module, y):
+    return module.embedding.weight.detach().numpy()[y.numpy()]
+
+
+def linear(layer, x):
+    return x @ layer.weight.detach().numpy().T + (0 if layer.bias is None else layer.bias.detach().numpy())
+
+
+def ref_decoder_step(decoder, y, state, keys, mask):
+    """One step of the documented equations: (logits (B, V), state, weights (B, S) or None)."""
+    e = embed(decoder, y)
+    h = state[0] if isinstance(state, tuple) else state  # (layers, B, H)
+    with torch.no_grad():
+        if isinstance(decoder, s2s.Decoder):
+            output, state = decoder.rnn(torch.tensor(e)[:, None], state)
+            return linear(decoder.out, output[:, 0].numpy()), state, None
+        if decoder.kind == "bahdanau":  # query h_{t-1}, context into the RNN, logits from [h_t; c_t]
+            _, c, w = np_additive(decoder.attention, h[-1], keys, mask)
+            output, state = decoder.rnn(torch.tensor(np.concatenate([e, c], axis=1))[:, None], state)
+            return linear(decoder.out, np.concatenate([output[:, 0].numpy(), c], axis=1)), state, w
+        output, state = decoder.rnn(torch.tensor(e)[:, None], state)  # luong: query h_t
+        h_t = output[:, 0]
+        _, c, w = np_multiplicative(decoder.attention, h_t, keys, mask)
+        h_tilde = np.tanh(linear(decoder.combine, np.concatenate([c, h_t.numpy()], axis=1)))
+        return linear(decoder.out, h_tilde), state, w
+
+
+def ref_encode(model, src, lengths):
+    """Each sentence alone, unpadded, through the encoder's (torch.nn) layer; outputs zero after the end."""
+    B, S = src.shape
+    outputs, states = torch.zeros(B, S, model.encoder.rnn.hidden_size, dtype=torch.float64), []
+    with torch.no_grad():
+        for b in range(B):
+            n = int(lengths[b])
+            out, state = model.encoder.rnn(torch.tensor(embed(model.encoder, src[b, :n]))[None])
+            outputs[b, :n] = out[0]
+            states.append(state)
+    if isinstance(states[0], tuple):
+        state = tuple(torch.cat([s[i] for s in states], dim=1) for i in range(2))
+    else:
+        state = torch.cat(states, dim=1)
+    return outputs, torch.arange(S)[None, :] < lengths[:, None], state
+
+
+def make_model(kind, rnn=torch.nn.GRU, tgt_vocab=7, seed=0):
+    torch.manual_seed(seed)
+    encoder = s2s.Encoder(9, 4, H, rnn=rnn)
+    decoder = s2s.Decoder(tgt_vocab, 3, H, rnn=rnn) if kind == "none" else s2s.AttentionDecoder(tgt_vocab, 3, H, kind, rnn=rnn)
+    model = s2s.Seq2Seq(encoder, decoder).double().eval()
+    for name, p in model.named_parameters():
+        torch.nn.init.normal_(p, std=0.8)
+    return model
+
+
+def sources(B=4, S=6, vocab=9):
+    lengths = torch.randint(1, S + 1, (B,))
+    lengths[0] = S - 1  # the longest source shorter than S: the encoder must still return S steps
+    src = torch.randint(4, vocab, (B, S)) * (torch.arange(S)[None, :] < lengths[:, None])
+    return src, lengths
+
+
+THREE_LAYER_GRU = functools.partial(torch.nn.GRU, num_layers=3)
+
+
+@pytest.mark.parametrize("kind,rnn", [("none", torch.nn.GRU), ("bahdanau", torch.nn.GRU), ("luong", torch.nn.GRU),
+                                      ("bahdanau", torch.nn.LSTM), ("bahdanau", THREE_LAYER_GRU)])
+def test_teacher_forced_forward_follows_the_equations_step_by_step(kind, rnn):
+    model = make_model(kind, rnn)
+    src, lengths = sources()
+    tgt_in = torch.randint(3, 7, (4, 3))
+    tgt_in[:, 0] = BOS
+    outputs, mask, state = ref_encode(model, src, lengths)
+    got_outputs, got_state = model.encoder(src, lengths)
+    torch.testing.assert_close(got_outputs, outputs)
+    torch.testing.assert_close(got_state, state)
+    logits, weights = [], []
+    for t in range(tgt_in.shape[1]):
+        logits_t, state, weights_t = ref_decoder_step(model.decoder, tgt_in[:, t], state, outputs, mask)
+        logits.append(logits_t)
+        weights.append(weights_t)
+    with torch.no_grad():
+        got_logits, got_weights = model(src, lengths, tgt_in)
+    np.testing.assert_allclose(got_logits.numpy(), np.stack(logits, axis=1), rtol=1e-9, atol=1e-12)
+    if kind == "none":
+        assert got_weights is None
+    else:
+        np.testing.assert_allclose(got_weights.numpy(), np.stack(weights, axis=1), rtol=1e-9, atol=1e-12)
+        assert got_weights.shape == (4, 3, src.shape[1])
+
+
+def test_the_embeddings_of_pad_are_zero_at_creation():
+    # torch.nn.Embedding(padding_idx=Vocab.pad_id) zeroes that row; every other row is drawn at random
+    model = s2s.Seq2Seq(s2s.Encoder(9, 4, H), s2s.AttentionDecoder(7, 3, H, "luong"))
+    for module in (model.encoder, model.decoder, s2s.Decoder(7, 3, H), s2s.AttentionDecoder(7, 3, H)):
+        assert (module.embedding.weight[Vocab.pad_id] == 0).all()
+        assert (module.embedding.weight[Vocab.pad_id + 1 :] != 0).all()
+
+
+# -- batches and train_seq2seq -----------------------------------------------------------------
+
+
+def translation_set(n, S=6, T=5, vocab=8):
+    """``n`` random pairs; src padded to S, targets to T + 1 (so every minibatch has padding to trim)."""
+    src_lengths = torch.randint(1, S - 1, (n,))
+    tgt_lengths = torch.randint(1, T - 1, (n,))
+    src = torch.randint(4, vocab, (n, S)) * (torch.arange(S)[None, :] < src_lengths[:, None])
+    words = torch.randint(4, vocab, (n, T + 1))
+    tgt_in = torch.zeros(n, T + 1, dtype=torch.long)
+    tgt_out = torch.zeros(n, T + 1, dtype=torch.long)
+    for i, m in enumerate(tgt_lengths.tolist()):
+        tgt_in[i, : m + 1] = torch.cat([torch.tensor([BOS]), words[i, :m]])
+        tgt_out[i, : m + 1] = torch.cat([words[i, :m], torch.tensor([EOS])])
+    return Batch(src, src_lengths, tgt_in, tgt_out)
+
+
+def test_batches_are_runs_of_the_length_sorted_set_in_the_generators_order_each_trimmed():
+    data = translation_set(11)
+    data.src_lengths[:] = torch.tensor([3, 1, 2, 3, 1, 4, 2, 3, 1, 4, 2])  # ties: their order is the set's
+    data.src[:] = data.src * (torch.arange(6)[None, :] < data.src_lengths[:, None])
+    ranked = sorted(range(11), key=lambda i: (int(data.src_lengths[i]), i))  # sorted by length, ties in order
+    runs = [ranked[i : i + 2] for i in range(0, 11, 2)]
+    for seed in (5, 6):
+        order = torch.randperm(len(runs), generator=torch.Generator().manual_seed(seed)).tolist()
+        got = list(s2s.batches(data, 2, torch.Generator().manual_seed(seed)))
+        assert len(got) == len(runs) == 6
+        for r, b in zip(order, got):
+            index = torch.tensor(runs[r])
+            S_r = int(data.src_lengths[index].max())
+            T_r = int((data.tgt_out[index] != 0).sum(dim=1).max())
+            assert b.src.shape == (len(index), S_r) and b.tgt_in.shape == b.tgt_out.shape == (len(index), T_r)
+            assert torch.equal(b.src, data.src[index, :S_r]) and torch.equal(b.src_lengths, data.src_lengths[index])
+            assert torch.equal(b.tgt_in, data.tgt_in[index, :T_r])
+            assert torch.equal(b.tgt_out, data.tgt_out[index, :T_r])
+
+
+def reference_training(model, train, *, epochs, lr, batch_size, clip_norm, seed):
+    """train_seq2seq's documented algorithm written plainly: Adam, teacher forcing, torch's cross-entropy with
+    ignore_index=<pad>, the global gradient norm clipped, the batch order drawn from a generator seeded with
+    ``seed``; the loss per epoch is the mean over the epoch's real target tokens."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)
+    losses = []
+    for _ in range(epochs):
+        model.train()
+        total, count = 0.0, 0
+        for b in s2s.batches(train, batch_size, generator):
+            optimizer.zero_grad()
+            logits, _ = model(b.src, b.src_lengths, b.tgt_in)
+            loss = torch.nn.functional.cross_entropy(logits.flatten(0, 1), b.tgt_out.flatten(), ignore_index=0)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            optimizer.step()
+            tokens = int((b.tgt_out != 0).sum())
+            total, count = total + loss.item() * tokens, count + tokens
+        losses.append(total / count)
+    return losses
+
+
+def tiny_model(seed):
+    torch.manual_seed(seed)
+    model = s2s.Seq2Seq(s2s.Encoder(8, 3, 4), s2s.AttentionDecoder(8, 3, 4, "luong")).double()
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=1.5)  # large gradients: the clipping acts
+    return model
+
+
+def assert_same_training(got_model, got_losses, expected_model, expected_losses):
+    np.testing.assert_allclose(got_losses, expected_losses, rtol=1e-9)
+    for (name, p), q in zip(got_model.named_parameters(), expected_model.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-7, atol=1e-9, msg=name)
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.05, batch_size=3, clip_norm=0.5, seed=5),
+                                    dict(lr=0.02, batch_size=4, clip_norm=2.0, seed=6)])
+def test_train_seq2seq_is_adam_with_clipping_on_the_seeded_batch_order(kwargs):
+    train = translation_set(10)
+    model, reference = tiny_model(1), tiny_model(1)
+    losses = s2s.train_seq2seq(model, train, epochs=2, progress=False, **kwargs)
+    expected = reference_training(reference, train, epochs=2, **kwargs)
+    assert_same_training(model, losses, reference, expected)
+    for name, other in (("lr", kwargs["lr"] * 2), ("clip_norm", kwargs["clip_norm"] / 4), ("seed", kwargs["seed"] + 1)):
+        assert reference_training(tiny_model(1), train, epochs=2, **{**kwargs, name: other}) != expected, name
+
+
+def test_train_seq2seq_defaults_are_lr_3e_3_batches_of_64_clip_norm_1_and_the_runs_seed():
+    train = translation_set(70, S=4, T=3, vocab=6)  # 70 pairs: runs of 64 and 6
+    model, reference = tiny_model(2), tiny_model(2)
+    losses = s2s.train_seq2seq(model, train, epochs=2, progress=False)
+    expected = reference_training(reference, train, epochs=2, lr=3e-3, batch_size=64, clip_norm=1.0,
+                                  seed=config.seed())
+    assert_same_training(model, losses, reference, expected)
+    assert reference_training(tiny_model(2), train, epochs=2, lr=3e-3, batch_size=65, clip_norm=1.0,
+                              seed=config.seed()) != expected
+
+
+def test_train_seq2seq_reports_the_per_token_mean_loss_of_a_model_that_barely_moves():
+    # lr=1e-12: Adam moves each weight by about 1e-12 per step, so every epoch's loss is the masked
+    # cross-entropy of the initial model over all real target tokens, worked here in NumPy.
+    train = translation_set(7)
+    model = tiny_model(3)
+    with torch.no_grad():
+        logits, _ = model(train.src, train.src_lengths, train.tgt_in)
+    log_p = torch.log_softmax(logits, -1).numpy()
+    target, real = train.tgt_out.numpy(), train.tgt_out.numpy() != 0
+    picked = np.take_along_axis(log_p, target[..., None], axis=-1)[..., 0]
+    expected = -picked[real].sum() / real.sum()
+    losses = s2s.train_seq2seq(model, train, epochs=2, lr=1e-12, batch_size=2, progress=False)
+    np.testing.assert_allclose(losses, [expected, expected], rtol=1e-8)
+
+
+def test_train_seq2seq_shows_a_progress_bar_by_default(capsys):
+    train = translation_set(3)
+    s2s.train_seq2seq(tiny_model(4), train, epochs=1, batch_size=4, progress=False)
+    assert "training" not in capsys.readouterr().err
+    s2s.train_seq2seq(tiny_model(4), train, epochs=1, batch_size=4)
+    assert "training" in capsys.readouterr().err
