@@ -503,3 +503,102 @@ def test_train_seq2seq_shows_a_progress_bar_by_default(capsys):
     assert "training" not in capsys.readouterr().err
     s2s.train_seq2seq(tiny_model(4), train, epochs=1, batch_size=4)
     assert "training" in capsys.readouterr().err
+
+
+# -- decoding: greedy, beam search, sequence scores, translate on hand-made distributions ---------
+
+A, B_, C = 4, 5, 6  # three words of the target vocabulary (ids 4.. are words; EOS = 2, BOS = 1)
+TABLES = {  # next-token probabilities keyed by the inputs so far (<bos> included); anything else: <eos>
+    4: {(BOS,): {A: 0.9, B_: 0.05, EOS: 0.05}, (BOS, A): {EOS: 0.55, B_: 0.3, C: 0.15}},
+    5: {(BOS,): {A: 0.55, B_: 0.45}, (BOS, A): {A: 0.34, B_: 0.33, C: 0.33}, (BOS, B_): {EOS: 1.0}},
+}
+# Source 4: "A <eos>" has log p = log .9 + log .55 = -0.703 over 2 tokens, "A B <eos>" log .9 + log .3 = -1.309
+# over 3: alpha = 1 prefers "A" (-0.351 against -0.436), alpha = 2 "A B" (-0.176 against -0.145).
+# Source 5: the greedy path "A A <eos>" (-1.677) loses to "B <eos>" (-0.799), which a beam of width 1 prunes at
+# the first step; with alpha = 2, "A A" (-0.186) beats "B" (-0.200). (Every other token has p = 1e-9.)
+
+
+class TableSeq2Seq(s2s.Seq2Seq):
+    """A Seq2Seq whose decoder reads its next-token distribution from TABLES[first source token]; the state
+    (1, B, 1 + t) holds the table's key and the inputs so far, so the beams can be reordered."""
+
+    def __init__(self):
+        super().__init__(s2s.Encoder(8, 2, 2), s2s.Decoder(7, 2, 2))
+
+    def encode(self, src, src_lengths):
+        memory = (torch.zeros(src.shape[0], 1, 1), torch.ones(src.shape[0], 1, dtype=torch.bool))
+        return memory, src[:, :1][None]
+
+    def step(self, y_prev, state, memory):
+        state = torch.cat([state, y_prev[None, :, None]], dim=-1)
+        logits = torch.empty(y_prev.shape[0], 7, dtype=torch.float64)
+        for b in range(y_prev.shape[0]):
+            table, prefix = int(state[0, b, 0]), tuple(state[0, b, 1:].tolist())
+            p = torch.full((7,), 1e-9, dtype=torch.float64)
+            for token, q in TABLES[table].get(prefix, {EOS: 1.0}).items():
+                p[token] = q
+            logits[b] = (p / p.sum()).log()
+        return logits, state, None
+
+
+TABLE_SRC, TABLE_LENGTHS = torch.tensor([[4, 7], [5, 7]]), torch.tensor([2, 2])
+WORDS = Vocab(["a", "b", "c"])  # ids 4, 5, 6
+
+
+@pytest.mark.parametrize("kwargs,expected", [
+    (dict(beam_width=5), [[A], [B_]]),  # alpha = 1 by default
+    (dict(beam_width=5, alpha=1.0), [[A], [B_]]),
+    (dict(beam_width=5, alpha=2.0), [[A, B_], [A, A]]),
+    (dict(beam_width=1), [[A], [A, A]]),
+    (dict(alpha=1.0), [[A], [B_]]),  # a width of 5 by default
+    (dict(beam_width=2, alpha=0.0), [[A], [B_]]),
+])
+def test_beam_search_and_translate_find_the_hand_worked_answers(kwargs, expected):
+    model = TableSeq2Seq()
+    assert s2s.beam_search(model, TABLE_SRC, TABLE_LENGTHS, 4, **kwargs) == expected
+    batch = Batch(TABLE_SRC, TABLE_LENGTHS, torch.ones(2, 1, dtype=torch.long), torch.full((2, 1), EOS))
+    if "beam_width" in kwargs:  # translate's beam mode passes beam_width and alpha (default 1) on
+        words = [" ".join(WORDS.itos[t] for t in tokens) for tokens in expected]
+        assert s2s.translate(model, batch, WORDS, 4, **kwargs) == words
+
+
+def test_greedy_decoding_and_translate_without_beam_width_take_the_most_probable_token():
+    model = TableSeq2Seq()
+    sequences, weights = s2s.greedy_decode(model, TABLE_SRC, TABLE_LENGTHS, 4)
+    assert sequences == [[A], [A, A]] and weights is None
+    batch = Batch(TABLE_SRC, TABLE_LENGTHS, torch.ones(2, 1, dtype=torch.long), torch.full((2, 1), EOS))
+    assert s2s.translate(model, batch, WORDS, 4) == ["a", "a a"]
+    assert s2s.translate(model, batch, WORDS, 1) == ["a", "a"]  # cut at max_len
+
+
+@pytest.mark.parametrize("decode", ["greedy", "beam"])
+def test_bos_and_eos_ids_default_to_the_vocabularys(decode):
+    model = TableSeq2Seq()
+
+    def run(**ids):
+        if decode == "greedy":
+            return s2s.greedy_decode(model, TABLE_SRC, TABLE_LENGTHS, 4, **ids)[0]
+        return s2s.beam_search(model, TABLE_SRC, TABLE_LENGTHS, 4, beam_width=3, **ids)
+
+    assert run() == run(bos_id=BOS, eos_id=EOS) == ([[A], [A, A]] if decode == "greedy" else [[A], [B_]])
+    assert run(bos_id=3) == [[], []]  # the tables know only prefixes that start with <bos>: <eos> at once
+    assert run(eos_id=A) != run()
+
+
+def test_sequence_scores_are_the_hand_worked_log_probabilities():
+    model = TableSeq2Seq()
+    sequences = [[A, B_], [B_]]
+    log_p = np.array([np.log(0.9) + np.log(0.3), np.log(0.45)])  # then <eos> with p ~ 1
+    lengths = np.array([3, 2])
+    got = s2s.sequence_scores(model, TABLE_SRC, TABLE_LENGTHS, sequences, 4)
+    np.testing.assert_allclose(got.numpy(), log_p, rtol=1e-6)
+    assert got.dtype == torch.float64
+    np.testing.assert_allclose(s2s.sequence_scores(model, TABLE_SRC, TABLE_LENGTHS, sequences, 4, alpha=2.0).numpy(),
+                               log_p / lengths**2, rtol=1e-6)
+    np.testing.assert_allclose(s2s.sequence_scores(model, TABLE_SRC, TABLE_LENGTHS, sequences, 4, bos_id=BOS,
+                                                   eos_id=EOS).numpy(), log_p, rtol=1e-6)
+    # a sequence of max_len tokens is scored without <eos>: "A B" cut at 2 is log .9 + log .3 over 2 tokens
+    cut = s2s.sequence_scores(model, TABLE_SRC[:1], TABLE_LENGTHS[:1], [[A, B_]], 2, alpha=1.0)
+    np.testing.assert_allclose(cut.numpy(), [(np.log(0.9) + np.log(0.3)) / 2], rtol=1e-6)
+    # with another <bos> the tables know nothing: <eos> has p ~ 1, every word ~ 1e-9
+    assert float(s2s.sequence_scores(model, TABLE_SRC[:1], TABLE_LENGTHS[:1], [[]], 4, bos_id=3)) == pytest.approx(0, abs=1e-6)
