@@ -422,6 +422,18 @@ def test_batches_are_runs_of_the_length_sorted_set_in_the_generators_order_each_
             assert torch.equal(b.tgt_out, data.tgt_out[index, :T_r])
 
 
+def test_batches_keep_the_sets_order_among_sources_of_equal_length():
+    # 120 sources of lengths 1 and 2: sorted stably, the runs of 40 hold the examples in the set's order
+    data = translation_set(120, S=4, T=3)
+    data.src_lengths[:] = torch.randint(1, 3, (120,))
+    ranked = sorted(range(120), key=lambda i: int(data.src_lengths[i]))  # Python's sort is stable
+    got = sorted((b for b in s2s.batches(data, 40, torch.Generator().manual_seed(0))),
+                 key=lambda b: b.src_lengths.tolist())
+    expected = sorted((ranked[i : i + 40] for i in range(0, 120, 40)), key=lambda r: data.src_lengths[r].tolist())
+    for b, run in zip(got, expected):
+        assert torch.equal(b.tgt_out, data.tgt_out[run, : b.tgt_out.shape[1]])
+
+
 def reference_training(model, train, *, epochs, lr, batch_size, clip_norm, seed):
     """train_seq2seq's documented algorithm written plainly: Adam, teacher forcing, torch's cross-entropy with
     ignore_index=<pad>, the global gradient norm clipped, the batch order drawn from a generator seeded with
@@ -602,3 +614,42 @@ def test_sequence_scores_are_the_hand_worked_log_probabilities():
     np.testing.assert_allclose(cut.numpy(), [(np.log(0.9) + np.log(0.3)) / 2], rtol=1e-6)
     # with another <bos> the tables know nothing: <eos> has p ~ 1, every word ~ 1e-9
     assert float(s2s.sequence_scores(model, TABLE_SRC[:1], TABLE_LENGTHS[:1], [[]], 4, bos_id=3)) == pytest.approx(0, abs=1e-6)
+
+
+# -- the parameters are the equations' and no more; multi-head attention with several heads ------
+
+
+def test_attention_parameters_are_exactly_the_equations_matrices():
+    # additive: W_q (A, Q), W_k (A, K), v (A,); multiplicative: W (Q, K); no bias anywhere
+    shapes = {name: tuple(p.shape) for name, p in s2s.AdditiveAttention(3, 4, 6).named_parameters()}
+    assert shapes == {"W_q.weight": (6, 3), "W_k.weight": (6, 4), "v.weight": (1, 6)}
+    shapes = {name: tuple(p.shape) for name, p in s2s.MultiplicativeAttention(3, 4).named_parameters()}
+    assert shapes == {"W.weight": (3, 4)}
+
+
+def test_attention_decoder_is_bahdanaus_by_default():
+    torch.manual_seed(0)
+    default = s2s.AttentionDecoder(7, 3, 4)
+    torch.manual_seed(0)
+    bahdanau = s2s.AttentionDecoder(7, 3, 4, attention="bahdanau")
+    assert isinstance(default.attention, s2s.AdditiveAttention) and default.kind == "bahdanau"
+    for p, q in zip(default.state_dict().values(), bahdanau.state_dict().values()):
+        assert torch.equal(p, q)
+    assert isinstance(s2s.AttentionDecoder(7, 3, 4, attention="luong").attention, s2s.MultiplicativeAttention)
+
+
+@pytest.mark.parametrize("heads", [2, 4])
+def test_multi_head_attention_with_several_heads_and_queries_equals_torch(heads):
+    E = 8
+    ours = s2s.MultiHeadAttention(E, heads).double()
+    theirs = torch.nn.MultiheadAttention(E, heads, batch_first=True).double()
+    for p in theirs.parameters():
+        torch.nn.init.normal_(p)
+    ours.load_state_dict(theirs.state_dict())
+    q, kv = torch.randn(3, 4, E, dtype=torch.float64), torch.randn(3, 5, E, dtype=torch.float64)
+    padding = torch.arange(5)[None, :] >= torch.tensor([5, 3, 1])[:, None]
+    for mask in (None, padding):
+        out, weights = ours(q, kv, kv, key_padding_mask=mask)
+        expected, expected_weights = theirs(q, kv, kv, key_padding_mask=mask)
+        torch.testing.assert_close(out, expected, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(weights, expected_weights, rtol=1e-10, atol=1e-12)
