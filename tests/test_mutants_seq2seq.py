@@ -59,7 +59,6 @@ def mha(query=None, key=None, value=None, **kwargs):
                                         kv if value is None else value, **kwargs)
 
 
-K2 = torch.randn(2, 5, 4)
 MASK_NONE_IN_ROW_0 = torch.tensor([[False] * 5, [True] + [False] * 4])
 T, F = True, False
 
