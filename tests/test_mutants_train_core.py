@@ -426,3 +426,156 @@ def test_a_validation_loss_that_is_nan_is_named_with_the_trainer_and_the_valid_s
     with raises(FloatingPointError, f"{trainer}: the loss on valid is nan: the model's output holds NaN or infinite "
                                     "values (have its weights diverged?)"):
         call()
+
+
+# --- defaults: Adam's first step moves each weight by lr against the sign of its gradient ----------------------
+
+def _first_step(trainer, **kw):
+    """w after one epoch of one full-batch Adam step from w = 0.5 on y = 2x (the gradient is negative)."""
+    if trainer == "loop":
+        model = Scale()
+        X, y = pair()
+
+        def run_epoch(optimizer, generator, epoch):
+            optimizer.zero_grad()
+            loss = F.mse_loss(model(X), y)
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+
+        loop(model, run_epoch, epochs=1, progress=False, **kw)
+    elif trainer == "fit":
+        model = Scale()
+        fit(model, pair(), epochs=1, progress=False, **kw)
+    else:
+        model = StatefulScale()
+        fit_stateful(model, series(), chunk_length=None, epochs=1, progress=False, **kw)
+    return model.w.item()
+
+
+@pytest.mark.parametrize("trainer", ["loop", "fit", "fit_stateful"])
+def test_the_default_learning_rate_is_0_01(trainer):
+    # Adam's first step is lr * g / (|g| + eps): lr against the gradient's sign, for |g| >> eps.
+    assert _first_step(trainer) == pytest.approx(0.5 + 0.01, abs=1e-6)
+    assert _first_step(trainer, lr=0.05) == pytest.approx(0.5 + 0.05, abs=1e-6)
+
+
+@pytest.mark.parametrize("trainer", ["loop", "fit", "fit_stateful"])
+def test_the_progress_bar_is_shown_by_default_and_hidden_with_progress_false(trainer, capsys):
+    def run(**kw):
+        if trainer == "loop":
+            losses = iter([0.5, 0.25])
+            loop(Scale(), lambda o, g, e: next(losses), epochs=2, validate=lambda m: 0.125, **kw)
+        elif trainer == "fit":
+            fit(Scale(), pair(), epochs=2, valid=pair(), **kw)
+        else:
+            fit_stateful(StatefulScale(), series(), chunk_length=2, epochs=2, valid=series(), **kw)
+        return capsys.readouterr().err
+
+    assert run(progress=False) == ""
+    shown = run()
+    assert re.search(r"training: 100%\|.*\| 2/2 \[.*epoch.*, train=\d\.\d{4}, valid=\d\.\d{4}\]", shown), shown
+    if trainer == "loop":
+        assert "train=0.2500, valid=0.1250]" in shown
+
+
+def test_a_resumed_bar_counts_from_the_epochs_already_trained_to_the_total(tmp_path, capsys):
+    path = tmp_path / "c.pt"
+    loop(Scale(), constant_epoch(), epochs=2, checkpoint=path, progress=False, seed=1)
+    loop(Scale(), constant_epoch(), epochs=3, checkpoint=path, resume=True, seed=1)
+    shown = capsys.readouterr().err
+    assert re.search(r"training:  67%\|.*\| 2/3 \[", shown), shown
+    assert re.search(r"training: 100%\|.*\| 3/3 \[", shown), shown
+
+
+# --- the loop's bookkeeping --------------------------------------------------------------------------------
+
+def test_losses_returned_as_one_element_tensors_are_recorded_as_floats():
+    history = _loop(run_epoch=lambda o, g, e: torch.tensor(0.5), validate=lambda m: torch.tensor([0.25]), epochs=2)
+    assert history.train_loss == [0.5, 0.5] and history.valid_loss == [0.25, 0.25]
+    assert all(type(v) is float for v in history.train_loss + history.valid_loss)
+
+
+def test_stop_below_is_strict_a_loss_equal_to_it_trains_on():
+    losses = iter([1.0, 0.5, 0.25, 0.125])
+    history = _loop(validate=lambda m: next(losses), stop_below=0.5, epochs=4)
+    assert history.valid_loss == [1.0, 0.5, 0.25]
+
+
+def test_the_checkpoint_records_the_default_hyperparameters_or_the_given_ones(tmp_path):
+    path = tmp_path / "c.pt"
+    _loop(epochs=2, seed=4, checkpoint=path)
+    state = load_checkpoint(path, Scale())
+    assert state["hyperparameters"] == {"function": "loop", "epochs": 2, "lr": 0.01, "clip_norm": None,
+                                        "patience": None, "seed": 4, "stop_below": None}
+    assert state["stopped_early"] is False
+    if not torch.cuda.is_initialized():  # a CPU-only run records no CUDA generator states
+        assert state["cuda_rng"] is None
+    _loop(epochs=1, checkpoint=tmp_path / "d.pt", hyperparameters={"mine": 1})
+    assert load_checkpoint(tmp_path / "d.pt", Scale())["hyperparameters"] == {"mine": 1}
+
+
+def test_resuming_a_finished_run_with_the_same_epochs_returns_its_history(tmp_path):
+    path = tmp_path / "c.pt"
+    first = _loop(run_epoch=lambda o, g, e: float(e), epochs=2, seed=1, checkpoint=path)
+    again = _loop(run_epoch=lambda o, g, e: 99.0, epochs=2, seed=1, checkpoint=path, resume=True)
+    assert first.train_loss == again.train_loss == [0.0, 1.0]
+
+
+def test_resume_messages(tmp_path):
+    path = tmp_path / "c.pt"
+    X, y = series()
+    fit_stateful(StatefulScale(), (X, y), chunk_length=2, epochs=2, seed=3, progress=False, checkpoint=path)
+    with raises(ValueError, f"fit_stateful: the checkpoint {path} has already trained 2 epochs, more than epochs=1; "
+                            "ask for epochs >= 2, or start afresh with another checkpoint file"):
+        fit_stateful(StatefulScale(), (X, y), chunk_length=2, epochs=1, seed=3, progress=False, checkpoint=path,
+                     resume=True)
+    with raises(ValueError, f"fit_stateful: the checkpoint {path} was started with lr=0.01, seed=3, but this call "
+                            "asks for lr=0.02, seed=9; pass the same values to resume it, resume='override' to "
+                            "continue it with this call's values, or another checkpoint file to start afresh"):
+        fit_stateful(StatefulScale(), (X, y), chunk_length=2, epochs=2, seed=9, lr=0.02, progress=False,
+                     checkpoint=path, resume=True)
+    old = tmp_path / "old.pt"
+    model = Scale()
+    save_checkpoint(old, model=model, optimizer=torch.optim.Adam(model.parameters()), epoch=0, history=History())
+    with raises(ValueError, f"loop: the checkpoint {old} records no hyperparameters (an older companion wrote it), "
+                            "so resuming cannot check them; pass resume='override' to continue with this call's"):
+        _loop(epochs=2, checkpoint=old, resume=True)
+
+
+def test_fit_stateful_records_its_hyperparameters(tmp_path):
+    path = tmp_path / "c.pt"
+    X, y = series(B=2, T=5)
+    Xv, yv = torch.randn(3, 4, 1), torch.randn(3, 4)
+    fit_stateful(StatefulScale(), (X, y), chunk_length=2, epochs=1, seed=3, progress=False, checkpoint=path,
+                 valid=(Xv, yv), loss_fn=lambda out, target: ((out[..., 0] - target) ** 2).mean()
+                 if out.dim() == 3 else ((out - target) ** 2).mean())
+    recorded = load_checkpoint(path, StatefulScale())["hyperparameters"]
+    assert recorded == {"function": "fit_stateful", "epochs": 1, "lr": 0.01, "clip_norm": None, "patience": None,
+                        "seed": 3, "chunk_length": 2, "randomise": False,
+                        "loss_fn": "test_fit_stateful_records_its_hyperparameters.<locals>.<lambda>",
+                        "train_shapes": [[2, 5, 1], [2, 5, 1]], "valid_shapes": [[3, 4, 1], [3, 4]]}
+
+
+def my_loss(out, target):
+    return F.mse_loss(out, target)
+
+
+class NamedOnly:
+    __name__ = "named_only"
+
+    def __call__(self, out, target):
+        return F.mse_loss(out, target)
+
+
+def test_the_recorded_loss_name(tmp_path):
+    def nested(out, target):
+        return F.mse_loss(out, target)
+
+    cases = [(nn.MSELoss(), "MSELoss"), (F.mse_loss, "mse_loss"), (my_loss, "my_loss"),
+             (nested, "test_the_recorded_loss_name.<locals>.nested"), (functools.partial(my_loss), "partial"),
+             (NamedOnly(), "named_only")]
+    for k, (loss_fn, name) in enumerate(cases):
+        path = tmp_path / f"{k}.pt"
+        _fit(loss_fn=loss_fn, checkpoint=path)
+        assert load_checkpoint(path, Scale())["hyperparameters"]["loss_fn"] == name, loss_fn
