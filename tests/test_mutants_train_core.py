@@ -579,3 +579,172 @@ def test_the_recorded_loss_name(tmp_path):
         path = tmp_path / f"{k}.pt"
         _fit(loss_fn=loss_fn, checkpoint=path)
         assert load_checkpoint(path, Scale())["hyperparameters"]["loss_fn"] == name, loss_fn
+
+
+# --- fit, evaluate, fit_stateful: behaviour ---------------------------------------------------------------
+
+class RunningSum(Scale):
+    """``out[i] = w * (x[0] + ... + x[i])``: the output depends on the order of the examples."""
+
+    def forward(self, x):
+        return self.w * torch.cumsum(x, dim=0)
+
+
+@pytest.mark.parametrize("extra", [0, 3])
+def test_a_batch_of_the_whole_set_or_more_is_the_whole_set_in_order(extra):
+    X, y = pair(n=6)
+    reference = RunningSum()
+    expected = fit(reference, (X, y), epochs=2, progress=False, seed=1)
+    model = RunningSum()
+    history = fit(model, (X, y), epochs=2, progress=False, seed=1, batch_size=6 + extra)
+    assert history.train_loss == expected.train_loss
+    assert model.w.item() == reference.w.item()
+
+
+def test_one_dimensional_examples_are_accepted():
+    X = torch.randn(5)
+    y = 3 * X
+    Xv = torch.randn(4)
+    history = fit(Scale(), (X, y), epochs=1, valid=(Xv, 3 * Xv), progress=False)
+    assert len(history.valid_loss) == 1
+    assert evaluate(Scale(2.0), X, y) == pytest.approx(float(((2 * X - y) ** 2).mean()))
+    history = fit_stateful(StatefulScale(), series(B=1), chunk_length=2, epochs=1, valid=(Xv, 3 * Xv), progress=False)
+    assert len(history.valid_loss) == 1
+
+
+def _cross_entropy_by_hand(logits, target, ignore=-100):
+    """Mean over the kept targets of logsumexp(logits) - logits[target]; logits (N, C, d...) or (N, C)."""
+    logits = logits.movedim(1, -1).reshape(-1, logits.shape[1])
+    target = target.reshape(-1)
+    keep = target != ignore
+    logits, target = logits[keep], target[keep]
+    return float((torch.logsumexp(logits, dim=1) - logits[torch.arange(len(target)), target]).mean())
+
+
+class Logits(nn.Module):
+    """Fixed logits: ``model(x)`` returns ``self.out`` whatever x is (with one parameter, as fit needs)."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+        self.w = nn.Parameter(torch.ones(()))
+
+    def forward(self, x):
+        return self.out * self.w
+
+
+def test_evaluate_with_class_targets_of_every_documented_kind():
+    logits = torch.randn(6, 3)
+    X = torch.zeros(6, 1)
+    y = torch.tensor([0, 2, -100, 1, -100, 2])
+    assert evaluate(Logits(logits), X, y, F.cross_entropy) == pytest.approx(_cross_entropy_by_hand(logits, y))
+    y7 = torch.tensor([0, 2, 7, 1, 7, 2])
+    assert evaluate(Logits(logits), X, y7, nn.CrossEntropyLoss(ignore_index=7)) == pytest.approx(
+        _cross_entropy_by_hand(logits, y7, ignore=7))
+    wide = torch.randn(6, 3, 2)  # (N, C, d) logits for (N, d) targets
+    yd = torch.randint(0, 3, (6, 2))
+    assert evaluate(Logits(wide), X, yd, F.cross_entropy) == pytest.approx(_cross_entropy_by_hand(wide, yd))
+    p = torch.softmax(torch.randn(6, 3), dim=1)  # class probabilities of the output's shape
+    assert evaluate(Logits(logits), X, p, F.cross_entropy) == pytest.approx(
+        float(-(p * torch.log_softmax(logits, dim=1)).sum(1).mean()))
+
+
+def test_a_loss_of_its_own_is_not_checked_as_a_classification_or_element_wise_loss():
+    logits = torch.randn(4, 3)
+    X = torch.zeros(4, 1)
+    own = lambda out, target: (out.float().mean() - target.float().mean()) ** 2  # noqa: E731
+    for y in (torch.tensor([5, 1, 0, 9]), torch.rand(4, 2)):
+        assert evaluate(Logits(logits), X, y, own) == pytest.approx(float((logits.mean() - y.float().mean()) ** 2))
+
+
+def test_fit_checks_every_class_index_of_the_training_set_before_training():
+    X = torch.randn(50, 1)
+    y = torch.arange(3, 53)
+    with raises(ValueError, "fit: the model gives 3 classes, so class indices must be in [0, 2], got 52 in the "
+                            "targets of train"):
+        fit(nn.Linear(1, 3), (X, y), epochs=1, batch_size=1, loss_fn=F.cross_entropy, seed=0, progress=False)
+
+
+class SequenceLogits(nn.Module):
+    """model(x, h) -> ((B, C, t) logits, h) for cross_entropy on (B, t) class indices."""
+
+    def __init__(self, C=3):
+        super().__init__()
+        self.lin = nn.Linear(1, C)
+
+    def forward(self, x, h=None):
+        return self.lin(x).transpose(1, 2), h
+
+
+def test_fit_stateful_checks_every_class_index_of_the_sequence_at_the_first_chunk():
+    X = torch.randn(2, 6, 1)
+    y = torch.zeros(2, 6, dtype=torch.long)
+    y[1, 4] = 5  # in the third chunk
+    with raises(ValueError, "fit_stateful: the model gives 3 classes, so class indices must be in [0, 2], got 5 in "
+                            "the targets of train (steps 0..1)"):
+        fit_stateful(SequenceLogits(), (X, y), chunk_length=2, epochs=1, loss_fn=F.cross_entropy, progress=False)
+
+
+def _by_hand(model, X, y, *, epochs, lr, clip_norm, stateful):
+    """Full-batch training written out: Adam, and the global gradient norm clipped before each step."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        out = model(X, None)[0] if stateful else model(X)
+        F.mse_loss(out, y).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        optimizer.step()
+    return model.w.item()
+
+
+@pytest.mark.parametrize("stateful", [False, True])
+def test_clip_norm_clips_every_step_as_written_by_hand(stateful):
+    X, y = series() if stateful else pair()
+    w0 = 0.5
+    expected = _by_hand((StatefulScale if stateful else Scale)(w0), X, y, epochs=3, lr=0.2, clip_norm=0.01,
+                        stateful=stateful)
+    unclipped = _by_hand((StatefulScale if stateful else Scale)(w0), X, y, epochs=3, lr=0.2, clip_norm=1e9,
+                         stateful=stateful)
+    assert abs(expected - unclipped) > 1e-3  # clipping matters here
+    if stateful:
+        model = StatefulScale(w0)
+        fit_stateful(model, (X, y), chunk_length=None, epochs=3, lr=0.2, clip_norm=0.01, progress=False)
+    else:
+        model = Scale(w0)
+        fit(model, (X, y), epochs=3, lr=0.2, clip_norm=0.01, progress=False)
+    assert model.w.item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_fit_stateful_stops_after_patience_epochs_without_improvement():
+    # Training pulls w from 0 towards 1 (y = x); the validation targets are -x, so its loss (w + 1)^2 E[x^2]
+    # grows with every step: the best epoch is the first, and patience=1 stops after the second.
+    X = torch.randn(2, 5, 1)
+    Xv = torch.randn(2, 5, 1)
+    history = fit_stateful(StatefulScale(0.0), (X, X), chunk_length=None, epochs=5, valid=(Xv, -Xv), patience=1,
+                           progress=False)
+    assert len(history.train_loss) == 2 and history.best_epoch == 0
+
+
+class RecordsLengths(StatefulScale):
+    def __init__(self):
+        super().__init__()
+        self.lengths = []
+
+    def forward(self, x, h=None):
+        self.lengths.append(x.shape[1])
+        return self.w * x, h
+
+
+def _lengths(**kw):
+    model = RecordsLengths()
+    fit_stateful(model, series(B=1, T=40), chunk_length=4, epochs=2, progress=False, **kw)
+    return model.lengths
+
+
+def test_randomised_chunk_lengths_follow_the_seed():
+    fixed = _lengths(seed=1)
+    assert fixed == [4] * 20
+    drawn = _lengths(randomise=True, seed=1)
+    assert sum(drawn) == 80 and set(drawn) != {4}
+    assert _lengths(randomise=True, seed=1) == drawn
+    assert _lengths(randomise=True, seed=2) != drawn
