@@ -748,3 +748,16 @@ def test_randomised_chunk_lengths_follow_the_seed():
     assert sum(drawn) == 80 and set(drawn) != {4}
     assert _lengths(randomise=True, seed=1) == drawn
     assert _lengths(randomise=True, seed=2) != drawn
+
+
+class RequiresState(Scale):
+    """model(x, h) -> (w * x, h) with h a required argument."""
+
+    def forward(self, x, h):
+        return self.w * x, h
+
+
+def test_fit_stateful_calls_the_model_with_its_state_from_the_first_chunk_on():
+    X, y = series()
+    history = fit_stateful(RequiresState(), (X, y), chunk_length=2, epochs=1, progress=False)
+    assert len(history.train_loss) == 1
