@@ -474,7 +474,7 @@ def test_the_progress_bar_is_shown_by_default_and_hidden_with_progress_false(tra
 
     assert run(progress=False) == ""
     shown = run()
-    assert re.search(r"training: 100%\|.*\| 2/2 \[.*epoch.*, train=\d\.\d{4}, valid=\d\.\d{4}\]", shown), shown
+    assert re.search(r"training: 100%\|.*\| 2/2 \[.*(?:[\d?]epoch/s|s/epoch), train=\d\.\d{4}, valid=\d\.\d{4}\]", shown), shown
     if trainer == "loop":
         assert "train=0.2500, valid=0.1250]" in shown
 
