@@ -5,7 +5,6 @@ a training loop by hand with torch.optim.Adam and nn.utils.clip_grad_norm_, Adam
 worked by hand, losses written out with torch ops."""
 
 import functools
-import os
 import pickle
 import re
 
@@ -14,7 +13,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from companion import config
 from companion.train import fit, fit_stateful, loop, minibatch_epoch, update
 from companion.train.checkpoint import History, load_checkpoint, model_device, save_checkpoint
 from companion.train.fit import evaluate
