@@ -97,6 +97,8 @@ ERRORS = [
     (lambda: mase([1.0], [1.0, 2.0], [1.0, 2.0]), ValueError,
      "mase: expected y_true and y_pred of the same shape, got (1,) and (2,)"),
     (lambda: mae([], []), ValueError, "mae: expected at least one value, got empty arrays"),
+    (lambda: mase([1.0], [2.0], [[1.0, 2.0], [3.0, 4.0]]), ValueError,
+     "mase: expected a 1-D training series y_train, got shape (2, 2)"),
     (lambda: mase([1.0], [1.0], [1.0, 2.0], m=0), ValueError, "mase: the season length m must be a positive integer, got 0"),
     (lambda: mase([1.0], [2.0], [1.0, 2.0, 4.0], m=3), ValueError,
      "mase: the training series needs more than m=3 values to compute the seasonal naive scale, got 3"),
@@ -427,9 +429,10 @@ def test_roc_auc_of_random_scores_with_many_ties_equals_scikit_learn(rng):
 # ---------------------------------------------------------------------------------------------------
 
 def test_directional_accuracy_counts_zero_as_not_up():
-    """Up: true [T, F, F, T, T, F], forecast [T, F, T, F, T, F]: agree at 0, 1, 4, 5: 4/6."""
+    """Up: true [T, F, F, T, T, F], forecast [T, F, T, F, T, F]: agree at 0, 1, 4, 5: 4/6 (changes of 0 and
+    changes between 0 and 1 included, so that "up" must mean "> 0")."""
     y_true = [0.5, 0.0, -1.0, 2.0, 1.5, -0.2]
-    y_pred = [1.5, 0.0, 0.5, -3.0, 0.8, -1.0]
+    y_pred = [0.6, 0.0, 0.5, -3.0, 0.8, -1.0]
     assert directional_accuracy(y_true, y_pred) == pytest.approx(4 / 6)
     # The same from the signs, written another way.
     agree = [(t > 0) is (p > 0) for t, p in zip(y_true, y_pred)]
@@ -539,6 +542,7 @@ def test_mase_hand_worked():
     assert mase([4.0, 6.0], [5.0, 4.0], y_train, m=1) == pytest.approx(0.75)
     assert mase([4.0, 6.0], [5.0, 4.0], y_train, m=2) == pytest.approx(1.0)
     assert mase([4.0, 6.0], [5.0, 4.0], y_train, m=3) == pytest.approx(1.5 / 4.0)  # one change: 5 - 1
+    assert mase([1.0], [1.25], [0.0, 0.5, 1.0]) == pytest.approx(0.25 / 0.5)  # a scale below 1 is a scale
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -620,12 +624,18 @@ def test_conformal_margin_is_the_smallest_widening_that_covers_the_rank(rng):
 def test_conformal_margin_computes_in_float64_whatever_the_input_dtype(rng):
     """float32 tensors give the margin of their values converted to float64 (subtracting in float32 would round)."""
     y = torch.from_numpy(rng.normal(size=9)).float()
-    lower, upper = y - torch.rand(9) - 0.1, y + torch.rand(9) + 0.1
-    lower[::3] += 0.7  # some points outside
+    lower = y - torch.from_numpy(rng.uniform(0.1, 1.0, size=9)).float()
+    upper = y + torch.from_numpy(rng.uniform(0.1, 1.0, size=9)).float()
+    lower[::3] += 1.5  # some points below their interval
+    upper[::3] += 1.5
     c = conformal_margin(y, lower, upper, 0.7)
     y64, l64, u64 = (v.double().numpy() for v in (y, lower, upper))
     scores = sorted(max(a - b, b - d) for a, b, d in zip(l64, y64, u64))
     assert c == scores[math.ceil(10 * 0.7) - 1]
+    # Differences that float32 cannot hold exactly: 1000.1 - 0.7 needs more than 24 bits of mantissa.
+    y, lower, upper = (torch.tensor(v, dtype=torch.float32) for v in ([1000.1, 2.7, -3.3], [0.3, 0.1, -5.0],
+                                                                       [0.7, 3.0, -4.0]))
+    assert conformal_margin(y, lower, upper, 0.75) == float(y[0].double() - upper[0].double())
 
 
 # ---------------------------------------------------------------------------------------------------
