@@ -30,7 +30,7 @@ def _labels(who: str, name: str, values, n: int | None = None) -> np.ndarray:
         raise TypeError(f"{who}: expected {name} to hold 0/1 labels, got {describe(array)}")
     if not np.all(np.isin(array, (0, 1))):
         bad = array[~np.isin(array, (0, 1))][0]
-        raise ValueError(f"{who}: expected {name} to hold only 0 and 1 (a binary task), got {bad!r}")
+        raise ValueError(f"{who}: expected {name} to hold only 0 and 1 (a binary task), got {bad.item()!r}")
     if n is not None and len(array) != n:
         raise ValueError(f"{who}: expected {name} to hold one value per label ({n}), got {len(array)}")
     if len(array) == 0:
