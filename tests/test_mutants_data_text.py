@@ -371,7 +371,8 @@ MESSAGES = [
 ]
 
 
-@pytest.mark.parametrize("call, error, message", MESSAGES, ids=range(len(MESSAGES)))
+@pytest.mark.parametrize("call, error, message", MESSAGES,
+                         ids=[f"{m.split(':')[0]}-{i}" for i, (_, _, m) in enumerate(MESSAGES)])
 def test_messages_name_the_function_the_argument_what_was_expected_and_what_came(call, error, message):
     with pytest.raises(error, match="^" + re.escape(message) + "$"):
         call()
