@@ -821,3 +821,41 @@ def test_standardizer_uses_the_fit_statistics_only():
     one = windows.Standardizer().fit([2.0, 4.0])  # mean 3, std 1
     assert one.transform([5.0]).tolist() == [2.0] and one.inverse_transform([2.0]).tolist() == [5.0]
     assert windows.Standardizer().fit(torch.tensor([[1.0], [3.0]])).transform([[5.0]]).tolist() == [[3.0]]
+
+
+# -- series and sequences -----------------------------------------------------------------------------
+
+
+class _Loaded:
+    def __init__(self, data):
+        self.data = data
+
+
+def test_co2_weekly_interpolates_in_time_and_returns_nanosecond_dates(monkeypatch):
+    from statsmodels.datasets import co2
+
+    from companion.data import series
+
+    dates, ppm, filled = series.co2_weekly()
+    assert dates.dtype == np.dtype("datetime64[ns]") and ppm.dtype == np.float64 and filled.dtype == bool
+    days = pd.to_datetime(["2000-01-01", "2000-01-08", "2000-01-29", "2000-02-05"])  # uneven gaps: 7, 21, 7 days
+    fake = pd.DataFrame({"co2": [300.0, np.nan, 303.0, 304.0]}, index=days)
+    monkeypatch.setattr(co2, "load_pandas", lambda: _Loaded(fake))
+    dates, ppm, filled = series.co2_weekly()
+    assert ppm.tolist() == pytest.approx([300.0, 300.0 + 3.0 * 7 / 28, 303.0, 304.0])  # 1/4 of the way in time
+    assert filled.tolist() == [False, True, False, False]
+    assert dates.tolist() == days.to_numpy(dtype="datetime64[ns]").tolist()
+    monkeypatch.setattr(co2, "load_pandas", lambda: _Loaded(pd.DataFrame({"co2": [np.nan, 1.0]}, index=days[:2])))
+    with pytest.raises(RuntimeError, match="^" + re.escape(
+            "co2_weekly: statsmodels' CO2 data changed: a gap at the start cannot be interpolated") + "$"):
+        series.co2_weekly()
+
+
+def test_japanese_vowels_default_split_is_train():
+    from companion.data import sequences
+
+    X, y = sequences.japanese_vowels()
+    X_train, y_train = sequences.japanese_vowels("train")
+    assert len(X) == len(X_train) == 270 and np.array_equal(y, y_train)
+    assert all(np.array_equal(a, b) for a, b in zip(X, X_train))
+    assert y.dtype == np.int64 and y.min() == 0 and y.max() == 8
