@@ -883,3 +883,10 @@ def test_load_reviews_names_the_modeldata_table_whose_scores_changed(monkeypatch
                 f"load_reviews: expected the scores of modeldata's {bad} to be ('other', 'great'), got ['5 stars']")
                 + "$"):
             reviews.load_reviews()
+
+
+def test_order_task_has_exactly_n_sentences_even_when_one_place_is_left():
+    for n in range(2, 40):
+        for seed in range(3):
+            task = reviews.order_task(n, seed=seed)
+            assert len(task.texts) == len(task.labels) == n, (n, seed)
