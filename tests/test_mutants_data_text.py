@@ -857,11 +857,8 @@ def test_co2_weekly_interpolates_in_time_and_returns_nanosecond_dates(monkeypatc
 def test_japanese_vowels_default_split_is_train():
     from companion.data import sequences
 
-    X, y = sequences.japanese_vowels()
-    X_train, y_train = sequences.japanese_vowels("train")
-    assert len(X) == len(X_train) == 270 and np.array_equal(y, y_train)
-    assert all(np.array_equal(a, b) for a, b in zip(X, X_train))
-    assert y.dtype == np.int64 and y.min() == 0 and y.max() == 8
+    X, y = sequences.japanese_vowels()  # the published training split: 270 utterances, 30 per speaker (test: 370)
+    assert len(X) == 270 and np.bincount(y).tolist() == [30] * 9 and y.dtype == np.int64
 
 
 def test_load_reviews_names_the_modeldata_table_whose_scores_changed(monkeypatch):
