@@ -74,7 +74,8 @@ class _RecurrentLayer(nn.Module):
             warnings.warn(
                 f"{who}: dropout={dropout} has no effect with num_layers=1: dropout is applied "
                 "between layers, after every layer but the last",
-                stacklevel=3,
+                # point at the caller: past this __init__ and every subclass __init__ that calls it (RNN's)
+                stacklevel=2 + sum("__init__" in vars(c) for c in type(self).__mro__[: type(self).__mro__.index(_RecurrentLayer)]),
             )
         check_bool(who, "bias", bias)
         check_bool(who, "batch_first", batch_first)

@@ -8,6 +8,7 @@ types and messages, obtained live (companion's message is its own words followed
 so the tests write companion's words out by hand and take torch.nn's from torch.nn).
 """
 
+import os
 import math
 import re
 import warnings
@@ -257,3 +258,13 @@ def test_packed_data_of_another_dtype_is_refused_in_companions_words_then_torch_
     ref_type, ref_msg = raised(lambda: torch.nn.GRU(3, 4)(packed))
     assert raised(lambda: companion.GRU(3, 4)(packed)) == (
         ref_type, f"GRU: expected input of dtype torch.float32 (the parameters' dtype), got torch.float64. {ref_msg}")
+
+
+@pytest.mark.skipif("MUTANT_UNDER_TEST" in os.environ, reason="mutmut's trampolines add stack frames between the caller and the warning")
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU", "ChoGRU"])
+def test_the_one_layer_dropout_warning_points_at_the_caller(name):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        getattr(companion, name)(3, 4, dropout=0.5)  # this line is the one the warning should name
+    assert len(caught) == 1, [str(w.message) for w in caught]
+    assert caught[0].filename == __file__, f"{name}'s warning points at {caught[0].filename}:{caught[0].lineno}"
