@@ -326,3 +326,266 @@ def test_fit_language_model_records_no_valid_ids_as_none(tmp_path):
     fit_language_model(_model(), TEXT, batch_size=4, seq_len=3, progress=False, checkpoint=path)
     hyper = torch.load(path, weights_only=True)["hyperparameters"]
     assert hyper["valid_ids"] is None and hyper["batches_per_epoch"] is None and hyper["seed"] == config.seed()
+
+
+# ----------------------------------------------------------------------------
+# fit_distributed in this process, in a one-process gloo group
+
+
+@pytest.fixture
+def group(tmp_path, monkeypatch):
+    """A one-process gloo group (rank 0 of 1) for the test, destroyed after it."""
+    for name in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        yield
+    finally:
+        dist.destroy_process_group()
+
+
+class Scale(nn.Module):
+    """y = w * x + b on examples that are plain numbers, X of shape (N,): a model for 1-D inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros((), dtype=torch.float64))
+        self.b = nn.Parameter(torch.zeros((), dtype=torch.float64))
+
+    def forward(self, x):
+        return self.w * x + self.b
+
+
+class Recurrent(nn.Module):
+    """A GRU read out at its last step, returning (output, state) as companion's layers do: (B, T, 2) -> (B,)."""
+
+    def __init__(self):
+        super().__init__()
+        self.gru = nn.GRU(2, 3, batch_first=True, dtype=torch.float64)
+        self.out = nn.Linear(3, 1, dtype=torch.float64)
+
+    def forward(self, x):
+        h, state = self.gru(x)
+        return self.out(h[:, -1]).squeeze(-1), state
+
+
+def reference_ddp(model, X, y, *, epochs, batch_size, lr, clip, seed, loss_fn=F.mse_loss):
+    """One process: Adam on the global batches of DistributedSampler's permutation, randperm(seed + epoch)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    N, losses = len(X), []
+    for epoch in range(epochs):
+        order = torch.randperm(N, generator=torch.Generator().manual_seed(seed + epoch))
+        total = 0.0
+        for start in range(0, N, batch_size):
+            idx = order[start:start + batch_size]
+            optimizer.zero_grad()
+            out = model(X[idx])
+            out = out[0] if isinstance(out, tuple) else out
+            loss = loss_fn(out, y[idx])
+            loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip)
+            optimizer.step()
+            total += loss.item() * len(idx)
+        losses.append(total / N)
+    return losses
+
+
+def test_fit_distributed_in_one_process_equals_adam_on_the_sampler_batches(group, capsys):
+    X = torch.randn(21, 4, 2, dtype=torch.float64)
+    y = torch.randn(21, dtype=torch.float64)
+    model = Recurrent()
+    reference = Recurrent()
+    reference.load_state_dict(model.state_dict())
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    history = fit_distributed(model, (X, y), epochs=2, batch_size=8, lr=0.05, clip_norm=0.05, seed=3,
+                              loss_fn=F.l1_loss)
+    assert "training" in capsys.readouterr().err  # rank 0 shows the bar by default
+    losses = reference_ddp(reference, X, y, epochs=2, batch_size=8, lr=0.05, clip=0.05, seed=3, loss_fn=F.l1_loss)
+    assert history.train_loss == pytest.approx(losses, rel=1e-12)
+    for name, value in reference.state_dict().items():
+        assert not torch.equal(value, start[name])
+        torch.testing.assert_close(model.state_dict()[name], value, rtol=0, atol=1e-12)
+    # without clipping the steps differ (the clip above is active)
+    unclipped = Recurrent()
+    unclipped.load_state_dict(start)
+    assert reference_ddp(unclipped, X, y, epochs=2, batch_size=8, lr=0.05, clip=None, seed=3,
+                         loss_fn=F.l1_loss) != pytest.approx(losses, rel=1e-6)
+
+
+def test_fit_distributed_defaults_mse_and_the_runs_seed_and_one_example(group, capsys):
+    X = torch.linspace(-1, 1, 9, dtype=torch.float64)  # 1-D examples are allowed
+    y = 3 * X + 1
+    model, reference = Scale(), Scale()
+    history = fit_distributed(model, (X, y), epochs=2, batch_size=4, progress=False)  # lr=1e-2, mse, seed: the run's
+    assert capsys.readouterr().err == ""
+    losses = reference_ddp(reference, X, y, epochs=2, batch_size=4, lr=1e-2, clip=None, seed=config.seed())
+    assert history.train_loss == pytest.approx(losses, rel=1e-12)
+    torch.testing.assert_close(model.w.detach(), reference.w.detach(), rtol=0, atol=1e-12)
+    other = reference_ddp(Scale(), X, y, epochs=2, batch_size=4, lr=1e-2, clip=None, seed=config.seed() + 7)
+    assert other != pytest.approx(losses, rel=1e-9)  # the seed matters: another gives another order
+    # seed=0 is a seed; one example is enough for one process
+    one = fit_distributed(Scale(), (X[:1], y[:1]), epochs=1, batch_size=1, seed=0, progress=False)
+    assert one.train_loss == pytest.approx([float((y[0]) ** 2)])  # w = b = 0: the first prediction is 0
+
+
+def test_fit_distributed_validates_every_epoch_and_patience_stops(group):
+    X = torch.linspace(-1, 1, 16, dtype=torch.float64)
+    y = 2 * X
+    valid = (X, -2 * X)  # moving towards y moves away from the valid targets: every epoch is worse
+    model = Scale()
+    history = fit_distributed(model, (X, y), epochs=5, batch_size=4, lr=0.05, valid=valid, patience=1, seed=1,
+                              progress=False)
+    assert len(history.train_loss) == len(history.valid_loss) == 2 and history.best_epoch == 0
+    reference = Scale()
+    optimizer = torch.optim.Adam(reference.parameters(), lr=0.05)
+    order = torch.randperm(16, generator=torch.Generator().manual_seed(1))
+    for start in range(0, 16, 4):
+        idx = order[start:start + 4]
+        optimizer.zero_grad()
+        F.mse_loss(reference(X[idx]), y[idx]).backward()
+        optimizer.step()
+    with torch.no_grad():
+        assert history.valid_loss[0] == pytest.approx(F.mse_loss(reference(X), -2 * X).item(), rel=1e-12)
+    assert history.valid_loss[1] > history.valid_loss[0]
+    whole = fit_distributed(Scale(), (X, y), epochs=3, batch_size=4, lr=0.05, valid=valid, seed=1, progress=False)
+    assert len(whole.valid_loss) == 3
+
+
+W = "fit_distributed"
+PAIR = (torch.zeros(4, 1), torch.zeros(4))
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(model=3), TypeError, f"{W}: expected model to be a torch.nn.Module, got 3"),
+    (dict(train_set=3), TypeError, f"{W}: expected train_set to be a pair (X, y) of tensors, got 3"),
+    (dict(train_set=(torch.zeros(()), torch.zeros(1))), ValueError,
+     f"{W}: expected X with at least 1 dimensions and y with at least 1, got shapes () and (1,)"),
+    (dict(loss_fn=3), TypeError, f"{W}: expected loss_fn to be a function, got 3"),
+    (dict(valid=3), TypeError, f"{W}: expected valid (X, y) to be a pair (X, y) of tensors, got 3"),
+    (dict(valid=(torch.zeros(3), torch.zeros(2))), ValueError,
+     f"{W}: valid's X and valid's y must have the same number of examples, got 3 and 2"),
+    (dict(valid=(torch.zeros(()), torch.zeros(1))), ValueError,
+     f"{W}: expected valid's X with at least 1 dimensions and valid's y with at least 1, got shapes () and (1,)"),
+    (dict(batch_size=0), ValueError, f"{W}: batch_size must be a positive integer, got 0"),
+    (dict(clip_norm=0), ValueError, f"{W}: clip_norm must be positive or None, got 0"),
+    (dict(clip_norm="a"), TypeError, f"{W}: expected clip_norm to be a number or None, got 'a' (a str)"),
+    (dict(seed=-1), ValueError, f"{W}: seed must be a non-negative integer, got -1"),
+    (dict(seed=1.5), ValueError, f"{W}: seed must be a non-negative integer, got 1.5"),
+])
+def test_fit_distributed_refuses_bad_arguments_in_words(group, kwargs, error, message):
+    args = {"model": nn.Linear(1, 1), "train_set": PAIR, "epochs": 1, "batch_size": 2, "progress": False, **kwargs}
+    model = args.pop("model")
+    train_set = args.pop("train_set")
+    with pytest.raises(error, match=re.escape(message) + "$"):
+        fit_distributed(model, train_set, **args)
+
+
+# ----------------------------------------------------------------------------
+# init_from_env
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("present, lacking", [
+    ({}, "RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT"),
+    ({"RANK": "0", "WORLD_SIZE": "1"}, "MASTER_ADDR, MASTER_PORT"),
+    ({"MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "1"}, "RANK, WORLD_SIZE"),
+])
+def test_init_from_env_names_the_missing_variables(monkeypatch, present, lacking):
+    for name in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in present.items():
+        monkeypatch.setenv(name, value)
+    message = (f"init_from_env: the environment lacks {lacking}; launch the script with torchrun "
+               "(torchrun --standalone --nproc_per_node 2 script.py), or use launch_local")
+    with pytest.raises(RuntimeError, match=re.escape(message) + "$"):
+        init_from_env()
+
+
+def _group_timeout():
+    group = dist.distributed_c10d._get_default_group()
+    return group._get_backend(torch.device("cpu")).options._timeout
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the default backend is gloo only without CUDA")
+def test_init_from_env_joins_a_gloo_group_on_the_cpu_and_keeps_a_joined_one(monkeypatch):
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    monkeypatch.setenv("MASTER_ADDR", "127.0.0.1")
+    monkeypatch.setenv("MASTER_PORT", str(_free_port()))
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    try:
+        assert init_from_env(timeout_s=77.0) == (0, 1, torch.device("cpu"))
+        assert dist.get_backend() == "gloo" and _group_timeout() == datetime.timedelta(seconds=77)
+        assert init_from_env("gloo") == (0, 1, torch.device("cpu"))  # already joined: the same group
+        assert _group_timeout() == datetime.timedelta(seconds=77)
+    finally:
+        dist.destroy_process_group()
+    monkeypatch.setenv("MASTER_PORT", str(_free_port()))
+    try:
+        assert init_from_env("gloo") == (0, 1, torch.device("cpu"))
+        assert _group_timeout() == datetime.timedelta(seconds=120)  # the default timeout_s
+    finally:
+        dist.destroy_process_group()
+
+
+# ----------------------------------------------------------------------------
+# launch_local
+
+
+def report(rank, world, *args):
+    return {"rank": rank, "world": world, "args": args, "group": (dist.get_rank(), dist.get_world_size()),
+            "backend": dist.get_backend(), "threads": torch.get_num_threads(), "timeout": _group_timeout(),
+            "fraction": Fraction(rank + 1, 3)}  # not a tensor: loaded without weights_only
+
+
+def sleeper(rank, world):
+    time.sleep(4.0)
+    return rank
+
+
+def test_launch_local_runs_fn_in_each_rank_of_one_group(monkeypatch):
+    for name in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    results = launch_local(report, 2, ("a", 7), timeout_s=60, start_method="fork")
+    assert results == [
+        {"rank": r, "world": 2, "args": ("a", 7), "group": (r, 2), "backend": "gloo", "threads": 1,
+         "timeout": datetime.timedelta(seconds=60), "fraction": Fraction(r + 1, 3)} for r in range(2)]
+
+
+def test_launch_local_stops_a_run_longer_than_timeout_s():
+    begun = time.monotonic()
+    with pytest.raises(TimeoutError, match=re.escape("launch_local: the 1 processes ran longer than timeout_s=1.0 s")):
+        launch_local(sleeper, 1, timeout_s=1.0, start_method="fork")
+    assert time.monotonic() - begun < 3.5  # stopped, not waited for
+
+
+LL = "launch_local"
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(fn="train"), TypeError, f"{LL}: expected fn to be a function, got 'train' (a str) (fn(rank, world_size, *args))"),
+    (dict(nprocs=0), ValueError, f"{LL}: nprocs must be a positive integer, got 0"),
+    (dict(timeout_s=0), ValueError, f"{LL}: timeout_s must be positive, got 0"),
+    (dict(timeout_s="1"), TypeError, f"{LL}: expected timeout_s to be a number, got '1' (a str)"),
+    (dict(backend="NCCL"), ValueError, f"{LL}: backend must be 'gloo' or 'nccl', got 'NCCL' (a str)"),
+    (dict(start_method="FORK"), ValueError,
+     f"{LL}: start_method must be 'spawn', 'fork' or 'forkserver', got 'FORK' (a str)"),
+    (dict(args=[1]), TypeError, f"{LL}: expected args to be a tuple, got a list"),
+])
+def test_launch_local_refuses_bad_arguments_in_words(kwargs, error, message):
+    args = {"fn": report, "nprocs": 1, **kwargs}
+    with pytest.raises(error, match=re.escape(message) + "$"):
+        launch_local(args.pop("fn"), args.pop("nprocs"), **args)
+
+
+@pytest.mark.parametrize("backend, start_method", [("nccl", "fork"), ("gloo", "forkserver")])
+def test_launch_local_accepts_each_documented_backend_and_start_method(backend, start_method):
+    # both pass their checks: what is refused is args, checked after them
+    with pytest.raises(TypeError, match=re.escape(f"{LL}: expected args to be a tuple, got a list") + "$"):
+        launch_local(report, 1, [1], backend=backend, start_method=start_method)
