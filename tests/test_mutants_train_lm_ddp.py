@@ -129,6 +129,19 @@ def test_fit_language_model_walks_on_with_batches_per_epoch_and_clips():
     assert_same_weights(model, reference)
 
 
+def test_fit_language_model_clips_the_gradient_norm_at_1_by_default():
+    ids = _ids(4 * 16)
+    model = _model(scale=30.0)  # gradient norms around and above 1 and 2
+    one, two = _copy(model), _copy(model)
+    history = fit_language_model(model, ids, batch_size=4, seq_len=5, epochs=3, lr=0.05, progress=False)
+    losses, _ = reference_fit(one, ids, B=4, T=5, epochs=3, lr=0.05, clip=1.0)
+    reference_fit(two, ids, B=4, T=5, epochs=3, lr=0.05, clip=2.0)
+    assert history.train_loss == pytest.approx(losses, rel=1e-5)
+    assert_same_weights(model, one)
+    # clipping at 2 would end elsewhere: the default's value matters here
+    assert max((p - q).abs().max().item() for p, q in zip(one.parameters(), two.parameters())) > 1e-3
+
+
 def test_fit_language_model_progress_false_prints_nothing(capsys):
     fit_language_model(_model(), _ids(40), batch_size=2, seq_len=5, progress=False)
     assert capsys.readouterr().err == ""
@@ -369,12 +382,13 @@ class Recurrent(nn.Module):
         return self.out(h[:, -1]).squeeze(-1), state
 
 
-def reference_ddp(model, X, y, *, epochs, batch_size, lr, clip, seed, loss_fn=F.mse_loss):
-    """One process: Adam on the global batches of DistributedSampler's permutation, randperm(seed + epoch)."""
+def reference_ddp(model, X, y, *, epochs, batch_size, lr, clip, seed, loss_fn=F.mse_loss, world=1):
+    """One process: Adam on the global batches of DistributedSampler's permutation, randperm(seed + epoch),
+    cut to a multiple of the number of processes."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    N, losses = len(X), []
+    N, losses = len(X) - len(X) % world, []
     for epoch in range(epochs):
-        order = torch.randperm(N, generator=torch.Generator().manual_seed(seed + epoch))
+        order = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed + epoch))[:N]
         total = 0.0
         for start in range(0, N, batch_size):
             idx = order[start:start + batch_size]
@@ -452,6 +466,31 @@ def test_fit_distributed_validates_every_epoch_and_patience_stops(group):
     assert len(whole.valid_loss) == 3
 
 
+def two_processes(rank, world, X, y):
+    model = Scale()
+    history = fit_distributed(model, (X, y), epochs=2, batch_size=4, lr=0.05, seed=2, progress=False)
+    try:
+        fit_distributed(Scale(), (X, y), epochs=1, batch_size=5)
+        refused = ""
+    except ValueError as error:
+        refused = str(error)
+    return {"w": model.w.detach(), "b": model.b.detach(), "loss": history.train_loss, "refused": refused}
+
+
+def test_fit_distributed_in_two_processes_equals_one_on_the_global_batches():
+    X = torch.linspace(-1, 1, 11, dtype=torch.float64)  # 11 examples: the sampler drops one for two processes
+    y = 3 * X + 1
+    results = launch_local(two_processes, 2, (X, y), timeout_s=60, start_method="fork")
+    reference = Scale()
+    losses = reference_ddp(reference, X, y, epochs=2, batch_size=4, lr=0.05, clip=None, seed=2, world=2)
+    for result in results:
+        assert result["loss"] == pytest.approx(losses, rel=1e-12)
+        torch.testing.assert_close(result["w"], reference.w.detach(), rtol=0, atol=1e-12)
+        torch.testing.assert_close(result["b"], reference.b.detach(), rtol=0, atol=1e-12)
+        assert result["refused"] == ("fit_distributed: batch_size must be a multiple of the number of processes (2), "
+                                     "so that each process takes an equal share of every batch; got batch_size=5")
+
+
 W = "fit_distributed"
 PAIR = (torch.zeros(4, 1), torch.zeros(4))
 
@@ -472,6 +511,14 @@ PAIR = (torch.zeros(4, 1), torch.zeros(4))
     (dict(clip_norm="a"), TypeError, f"{W}: expected clip_norm to be a number or None, got 'a' (a str)"),
     (dict(seed=-1), ValueError, f"{W}: seed must be a non-negative integer, got -1"),
     (dict(seed=1.5), ValueError, f"{W}: seed must be a non-negative integer, got 1.5"),
+    (dict(model=Scale(), train_set=(torch.zeros(4, dtype=torch.float64), torch.full((4,), float("nan"), dtype=torch.float64))),
+     FloatingPointError,
+     f"{W}: the training loss became nan at epoch 0; lower the learning rate or set clip_norm"),
+    (dict(model=Scale(), train_set=(torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)),
+          valid=(torch.zeros(3, dtype=torch.float64), torch.zeros(3, 1, dtype=torch.float64))), ValueError,
+     f"{W}: expected the targets of valid to have the model's output shape (3,) (mse_loss compares them element "
+     "by element and would broadcast other shapes), got (3, 1); reshape y, e.g. with y.squeeze(-1) or "
+     "y.unsqueeze(-1)"),
 ])
 def test_fit_distributed_refuses_bad_arguments_in_words(group, kwargs, error, message):
     args = {"model": nn.Linear(1, 1), "train_set": PAIR, "epochs": 1, "batch_size": 2, "progress": False, **kwargs}
