@@ -586,6 +586,9 @@ def test_init_from_env_joins_a_gloo_group_on_the_cpu_and_keeps_a_joined_one(monk
 
 
 def report(rank, world, *args):
+    # a collective first: a process that returned before the others had joined the group would close its
+    # connections while they still connect (gloo's connectFullMesh then fails in them)
+    dist.barrier()
     return {"rank": rank, "world": world, "args": args, "group": (dist.get_rank(), dist.get_world_size()),
             "backend": dist.get_backend(), "threads": torch.get_num_threads(), "timeout": _group_timeout(),
             "fraction": Fraction(rank + 1, 3)}  # not a tensor: loaded without weights_only
@@ -599,10 +602,13 @@ def sleeper(rank, world):
 def test_launch_local_runs_fn_in_each_rank_of_one_group(monkeypatch):
     for name in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
         monkeypatch.delenv(name, raising=False)
-    results = launch_local(report, 2, ("a", 7), timeout_s=60, start_method="fork")
+    results = launch_local(report, args=("a", 7), start_method="fork")  # nprocs=2, timeout_s=120 by default
     assert results == [
         {"rank": r, "world": 2, "args": ("a", 7), "group": (r, 2), "backend": "gloo", "threads": 1,
-         "timeout": datetime.timedelta(seconds=60), "fraction": Fraction(r + 1, 3)} for r in range(2)]
+         "timeout": datetime.timedelta(seconds=120), "fraction": Fraction(r + 1, 3)} for r in range(2)]
+    three = launch_local(report, 3, timeout_s=60, start_method="fork")
+    assert [(r["rank"], r["world"], r["args"], r["timeout"]) for r in three] == [
+        (r, 3, (), datetime.timedelta(seconds=60)) for r in range(3)]
 
 
 def test_launch_local_stops_a_run_longer_than_timeout_s():
