@@ -642,3 +642,4 @@ def test_launch_local_accepts_each_documented_backend_and_start_method(backend, 
     # both pass their checks: what is refused is args, checked after them
     with pytest.raises(TypeError, match=re.escape(f"{LL}: expected args to be a tuple, got a list") + "$"):
         launch_local(report, 1, [1], backend=backend, start_method=start_method)
+
