@@ -511,6 +511,8 @@ PAIR = (torch.zeros(4, 1), torch.zeros(4))
     (dict(clip_norm="a"), TypeError, f"{W}: expected clip_norm to be a number or None, got 'a' (a str)"),
     (dict(seed=-1), ValueError, f"{W}: seed must be a non-negative integer, got -1"),
     (dict(seed=1.5), ValueError, f"{W}: seed must be a non-negative integer, got 1.5"),
+    (dict(epochs=0), ValueError, f"{W}: epochs must be a positive integer, got 0"),
+    (dict(lr=0), ValueError, f"{W}: lr must be positive, got 0"),
     (dict(model=Scale(), train_set=(torch.zeros(4, dtype=torch.float64), torch.full((4,), float("nan"), dtype=torch.float64))),
      FloatingPointError,
      f"{W}: the training loss became nan at epoch 0; lower the learning rate or set clip_norm"),
@@ -526,6 +528,14 @@ def test_fit_distributed_refuses_bad_arguments_in_words(group, kwargs, error, me
     train_set = args.pop("train_set")
     with pytest.raises(error, match=re.escape(message) + "$"):
         fit_distributed(model, train_set, **args)
+
+
+def test_fit_distributed_without_a_group_says_how_to_get_one():
+    assert not dist.is_initialized()
+    message = (f"{W}: no process group; call init_from_env() in a script launched with torchrun, "
+               "or run the training function through launch_local")
+    with pytest.raises(RuntimeError, match=re.escape(message) + "$"):
+        fit_distributed(nn.Linear(1, 1), PAIR, epochs=1, batch_size=2)
 
 
 # ----------------------------------------------------------------------------
