@@ -521,6 +521,13 @@ PAIR = (torch.zeros(4, 1), torch.zeros(4))
      f"{W}: expected the targets of valid to have the model's output shape (3,) (mse_loss compares them element "
      "by element and would broadcast other shapes), got (3, 1); reshape y, e.g. with y.squeeze(-1) or "
      "y.unsqueeze(-1)"),
+    (dict(patience=1), ValueError, f"{W}: patience=1 needs a validation set to watch; pass valid=(X, y)"),
+    (dict(patience=-1), ValueError, f"{W}: patience must be a non-negative integer or None, got -1"),
+    (dict(model=Scale(), train_set=(torch.zeros(4, dtype=torch.float64), torch.zeros(4, 1, dtype=torch.float64))),
+     ValueError,
+     f"{W}: expected the targets of train to have the model's output shape (2,) (mse_loss compares them element "
+     "by element and would broadcast other shapes), got (2, 1); reshape y, e.g. with y.squeeze(-1) or "
+     "y.unsqueeze(-1)"),
 ])
 def test_fit_distributed_refuses_bad_arguments_in_words(group, kwargs, error, message):
     args = {"model": nn.Linear(1, 1), "train_set": PAIR, "epochs": 1, "batch_size": 2, "progress": False, **kwargs}

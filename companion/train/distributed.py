@@ -36,7 +36,7 @@ from torch.utils.data.distributed import DistributedSampler
 from .. import config
 from ..checks import check_callable, check_instance, check_int, check_real, describe
 from .checkpoint import History
-from .fit import _check_pair, _validator
+from .fit import _check_pair, _check_prediction, _validator
 from .loop import loop, minibatch_epoch
 
 WHO = "fit_distributed"
@@ -103,6 +103,9 @@ def fit_distributed(model: nn.Module, train_set, *, epochs: int, batch_size: int
     check_callable(WHO, "loss_fn", loss_fn)
     if valid is not None:
         _check_pair(WHO, "valid (X, y)", valid, min_dim=1)
+    patience = check_int(WHO, "patience", patience, minimum=0, optional=True)
+    if valid is None and patience is not None:
+        raise ValueError(f"{WHO}: patience={patience!r} needs a validation set to watch; pass valid=(X, y)")
     rank, world = dist.get_rank(), dist.get_world_size()
     batch_size = check_int(WHO, "batch_size", batch_size)
     if batch_size % world:
@@ -120,10 +123,15 @@ def fit_distributed(model: nn.Module, train_set, *, epochs: int, batch_size: int
     sampler = DistributedSampler(range(X.shape[0]), num_replicas=world, rank=rank, shuffle=True, seed=seed,
                                  drop_last=True)
 
+    checked = []  # the first batch's output is checked against the targets, once (no silent broadcasting)
+
     def batch_loss(batch):
         inputs, targets = batch
         output = ddp(inputs)
         output = output[0] if isinstance(output, tuple) else output
+        if not checked:
+            _check_prediction(WHO, output, targets, loss_fn, "train", y_all=y)
+            checked.append(True)
         return loss_fn(output, targets), targets.shape[0]
 
     one_epoch = minibatch_epoch(ddp, _sampler_batches(X, y, sampler, batch_size // world), batch_loss,
@@ -144,6 +152,9 @@ def _launched(rank: int, fn, nprocs: int, backend: str, store: str, timeout_s: f
     dist.init_process_group(backend, init_method=f"file://{store}", rank=rank, world_size=nprocs,
                             timeout=datetime.timedelta(seconds=timeout_s))
     try:
+        # every process waits until all have joined: one that finished early and left could otherwise
+        # close its connections while a slower one is still meeting the group ("Connection closed by peer")
+        dist.barrier()
         torch.set_num_threads(1)
         result = fn(rank, nprocs, *args)
         torch.save(result, os.path.join(results, f"{rank}.pt"))
