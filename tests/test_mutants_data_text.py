@@ -887,3 +887,9 @@ def test_order_task_has_exactly_n_sentences_even_when_one_place_is_left():
         for seed in range(3):
             task = reviews.order_task(n, seed=seed)
             assert len(task.texts) == len(task.labels) == n, (n, seed)
+
+
+def test_clean_play_drops_a_line_that_held_only_an_inline_direction():
+    # a speech's first line may be a direction alone ("[To ROBIN]_"): the speech must still follow its speaker
+    markdown = "**FALSTAFF**\n[To ROBIN]_\nWhat says the doctor?\n\n**PAGE**\nHe said, sir.\n"
+    assert corpus.clean_play(markdown) == "FALSTAFF:\nWhat says the doctor?\n\nPAGE:\nHe said, sir.\n"

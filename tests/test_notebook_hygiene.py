@@ -110,3 +110,13 @@ def test_no_notebook_shadows_a_companion_name(path):
             if name in modules or name in from_companion:
                 problems.append(f"cell {index} assigns {name!r}, a companion module or a name imported from it")
     assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_pinned_cell_keeps_its_output(path):
+    """nbval compares a ``# NBVAL_CHECK_OUTPUT`` cell's output with the one stored in the notebook; a cell
+    stored without one would pin nothing (refresh it: tools' nbtool refresh, or run the notebook and save)."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    empty = [cell.get("id", i) for i, cell in enumerate(cells) if cell["cell_type"] == "code"
+             and "".join(cell["source"]).startswith("# NBVAL_CHECK_OUTPUT") and not cell.get("outputs")]
+    assert not empty, f"{path.name}: NBVAL_CHECK_OUTPUT cells stored without their output: {empty}"

@@ -71,7 +71,8 @@ def clean_play(markdown: str) -> str:
             continue
         stripped = _INLINE_DIRECTION.sub("", line).replace("\\", "").replace("_", "").rstrip()
         if stripped == "":
-            if out and out[-1] != "":
+            # a blank line ends the speech; a line that held only an inline direction ([Aside]) is dropped
+            if line.strip() == "" and out and out[-1] != "":
                 out.append("")
             continue
         out.append(stripped)
