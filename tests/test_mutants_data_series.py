@@ -421,3 +421,281 @@ def test_window_pairs_refuses_bad_input(kwargs, error, message):
     arguments = dict(features=np.zeros((10, 2)), target=np.zeros(10), window=2, horizon=1) | kwargs
     with raises(error, message):
         weather.window_pairs(**arguments)
+
+
+# ================================================================================ anomalies
+
+
+@pytest.mark.parametrize("labels, expected", [
+    ([1, 1, 0, 1], [(0, 2), (3, 4)]),
+    ([False, True, True], [(1, 3)]),
+    (np.array([0, 1, 0, 1], dtype=np.uint8), [(1, 2), (3, 4)]),
+    ([0.0, 1.0], [(1, 2)]),
+    ([0, 0], []),
+    ([1, 1, 1], [(0, 3)]),
+    (torch.tensor([0.0, 1.0, 1.0], requires_grad=True), [(1, 3)]),  # a tensor, even one that needs grad
+])
+def test_events_by_hand(labels, expected):
+    assert anomalies.events(labels) == expected
+
+
+def test_labels_array_returns_int64_of_the_given_length():
+    got = anomalies.labels_array("f", "flags", [True, False, True], 3)
+    assert got.dtype == np.int64 and got.tolist() == [1, 0, 1]
+
+
+E = "events: expected labels to "
+
+
+@pytest.mark.parametrize("labels, error, message", [
+    ("0110", TypeError, E + "be a 1-D sequence of 0/1 labels, got '0110' (a str)"),
+    (None, TypeError, E + "be a 1-D sequence of 0/1 labels, got None"),
+    ({0: 1}, TypeError, E + "be a 1-D sequence of 0/1 labels, got a dict"),
+    (5, TypeError, E + "be a 1-D sequence of 0/1 labels, got 5"),
+    ([[0, 1]], TypeError, E + "be a 1-D sequence of 0/1 labels, got a ndarray of shape (1, 2) and dtype int64"),
+    (np.array(["0", "1"]), TypeError, E + "be a 1-D sequence of 0/1 labels, got a ndarray of shape (2,) and dtype <U1"),
+    ([0, 1, 3, 2], ValueError, E + "hold only 0 and 1, got 3"),
+    ([0, 0.5], ValueError, E + "hold only 0 and 1, got 0.5"),
+    ([], ValueError, "events: expected at least one point, got an empty labels"),
+])
+def test_events_refuses_what_are_not_labels(labels, error, message):
+    with raises(error, message):
+        anomalies.events(labels)
+
+
+def test_ecg_reads_the_shipped_file():
+    values, labels = anomalies.ecg()
+    path = importlib.util.find_spec("sktime").submodule_search_locations[0] + "/datasets/data/mitdb/mitdb.csv"
+    table = np.genfromtxt(path, delimiter=",", names=True)  # the file read independently
+    assert values.dtype == np.float64 and labels.dtype == np.int64
+    np.testing.assert_array_equal(values, table["data"])
+    np.testing.assert_array_equal(labels, table["label"])
+
+
+def test_ecg_makes_float_values_and_integer_labels_of_any_file(monkeypatch, tmp_path):
+    folder = tmp_path / "datasets" / "data" / "mitdb"
+    folder.mkdir(parents=True)
+    (folder / "mitdb.csv").write_text("data,label\n1,0.0\n2,1.0\n")  # integer values, float labels
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: SimpleNamespace(
+        submodule_search_locations=[str(tmp_path)]) if name == "sktime" else real(name, *a))
+    values, labels = anomalies.ecg()
+    assert values.dtype == np.float64 and values.tolist() == [1.0, 2.0]
+    assert labels.dtype == np.int64 and labels.tolist() == [0, 1]
+
+
+def test_ecg_without_sktime_says_what_to_install(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sktime" else real(name, *a))
+    with raises(ModuleNotFoundError, "ecg: needs the package sktime (it ships datasets/data/mitdb/mitdb.csv)"):
+        anomalies.ecg()
+
+
+def test_victoria_electricity_half_hours_and_hours():
+    frame = energy.load_elecdemand()
+    half = anomalies.victoria_electricity(hourly=False)
+    assert half.times.dtype == np.dtype("datetime64[ns]") and half.points_per_day == 48
+    np.testing.assert_array_equal(half.times, frame.index.to_numpy().astype("datetime64[ns]"))
+    np.testing.assert_array_equal(half.demand, frame["demand"].to_numpy())
+    np.testing.assert_array_equal(half.temperature, frame["temperature"].to_numpy())
+    assert half.workday.dtype == np.int64 and half.holiday.dtype == np.int64
+    np.testing.assert_array_equal(half.workday, frame["workday"].to_numpy())
+    day = np.arange(17520) // 48
+    monday_to_friday = (2 + day) % 7 < 5  # 1 January 2014 was a Wednesday (day 2 of a week from Monday)
+    np.testing.assert_array_equal(half.holiday, (monday_to_friday & (half.workday == 0)).astype(int))
+    hourly, default = anomalies.victoria_electricity(hourly=True), anomalies.victoria_electricity()
+    for h in (hourly, default):
+        assert h.points_per_day == 24 and h.times.dtype == np.dtype("datetime64[ns]")
+        np.testing.assert_array_equal(h.times, half.times[::2])
+        np.testing.assert_allclose(h.demand, half.demand.reshape(-1, 2).mean(axis=1), rtol=1e-15)
+        np.testing.assert_allclose(h.temperature, half.temperature.reshape(-1, 2).mean(axis=1), rtol=1e-15)
+        assert h.workday.dtype == h.holiday.dtype == np.int64
+        np.testing.assert_array_equal(h.workday, half.workday[::2])
+        np.testing.assert_array_equal(h.holiday, half.holiday[::2])
+
+
+@pytest.mark.parametrize("hourly, got", [(1, "1"), ("yes", "'yes' (a str)"), (None, "None")])
+def test_victoria_electricity_wants_a_bool(hourly, got):
+    with raises(TypeError, f"victoria_electricity: expected hourly to be True or False, got {got}"):
+        anomalies.victoria_electricity(hourly)
+
+
+def test_calendar_features_by_hand():
+    stamps = ["2014-01-06T00:00", "2014-01-06T06:30", "2014-01-10T23:30", "2014-01-11T12:00", "2014-01-12T18:45"]
+    times = np.array(stamps, dtype="datetime64[ns]")  # Monday, Monday, Friday, Saturday, Sunday
+    zeros = np.zeros(5)
+    e = anomalies.Electricity(times, zeros, zeros, zeros.astype(int), zeros.astype(int), 48)
+    hour = [0, 6.5, 23.5, 12, 18.75]
+    expected = [[math.sin(2 * math.pi * h / 24), math.cos(2 * math.pi * h / 24), w]
+                for h, w in zip(hour, [1, 1, 1, 0, 0])]
+    np.testing.assert_allclose(e.calendar_features(), expected, atol=1e-12)
+
+
+I = "inject_anomalies: "
+
+
+@pytest.mark.parametrize("series, kwargs, error, message", [
+    (np.zeros((2, 2)), {}, ValueError, I + "expected a 1-D series of at least 2 points, got shape (2, 2)"),
+    ([1.0], {}, ValueError, I + "expected a 1-D series of at least 2 points, got shape (1,)"),
+    ("abc", {}, TypeError, I + "expected series to be numbers (an array, a list or a tensor), got 'abc' (a str)"),
+    (np.zeros(50), dict(seed=-1), ValueError, I + "seed must be a non-negative integer, got -1"),
+    (np.zeros(50), dict(seed=1.5), ValueError, I + "seed must be a non-negative integer, got 1.5"),
+    (np.zeros(50), dict(spikes=-1), ValueError, I + "spikes must be a non-negative integer, got -1"),
+    (np.zeros(50), dict(shifts=-1), ValueError, I + "shifts must be a non-negative integer, got -1"),
+    (np.zeros(50), dict(swaps=-1), ValueError, I + "swaps must be a non-negative integer, got -1"),
+    (np.zeros(50), dict(period=3), ValueError, I + "period must be an integer >= 4, got 3"),
+    (np.zeros(50), dict(start=-1), ValueError, I + "start must be a non-negative integer, got -1"),
+    (np.zeros(50), dict(stop=0), ValueError, I + "stop must be a positive integer, got 0"),
+    (np.zeros(50), dict(stop=51), ValueError,
+     I + "expected 0 <= start < stop <= len(series) = 50, got start=0, stop=51"),
+    (np.zeros(50), dict(start=10, stop=10), ValueError,
+     I + "expected 0 <= start < stop <= len(series) = 50, got start=10, stop=10"),
+    (np.zeros(50), dict(start=50), ValueError,
+     I + "expected 0 <= start < stop <= len(series) = 50, got start=50, stop=50"),
+    (np.zeros(50), dict(size=0), ValueError, I + "size must be positive, got 0"),
+    (np.zeros(50), dict(size=-1.5), ValueError, I + "size must be positive, got -1.5"),
+    (np.zeros(50), dict(size="big"), TypeError, I + "expected size to be a number, got 'big' (a str)"),
+    (np.zeros(50), dict(keep_out=np.zeros(49)), ValueError,
+     I + "expected keep_out to hold one label per point of the series (50), got 49; labels must be aligned with the series"),
+    (np.zeros(50), dict(keep_out="abc"), TypeError,
+     I + "expected keep_out to be a 1-D sequence of 0/1 labels, got 'abc' (a str)"),
+    (np.arange(6.0), dict(spikes=5), ValueError,
+     I + "found no free place for a spike in [0, 6) after 1000 draws; ask for fewer anomalies or give a longer range"),
+    # a swap needs a weekend day inside the range: five days are not enough
+    (np.arange(100.0), dict(swaps=1, period=8, stop=40), ValueError,
+     I + "found no free place for a swap in [0, 40) after 1000 draws; ask for fewer anomalies or give a longer range"),
+    # every point of [0, 2) is on or next to the real event at 0
+    (np.arange(6.0), dict(spikes=1, stop=2, keep_out=[1, 0, 0, 0, 0, 0]), ValueError,
+     I + "found no free place for a spike in [0, 2) after 1000 draws; ask for fewer anomalies or give a longer range"),
+    # every point of [1, 4) is on or next to the real event at 2
+    (np.arange(6.0), dict(spikes=1, start=1, stop=4, keep_out=[0, 0, 1, 0, 0, 0]), ValueError,
+     I + "found no free place for a spike in [1, 4) after 1000 draws; ask for fewer anomalies or give a longer range"),
+    (np.arange(60.0), dict(shifts=1, period=12, start=1, stop=58, keep_out=np.r_[np.zeros(30), 1, np.zeros(29)],
+                           spikes=30), ValueError,
+     I + "found no free place for a spike in [1, 58) after 1000 draws; ask for fewer anomalies or give a longer range"),
+])
+def test_inject_anomalies_refuses_bad_input(series, kwargs, error, message):
+    with raises(error, message):
+        anomalies.inject_anomalies(series, **({"seed": 0} | kwargs))
+
+
+def check_injected(x, injected, *, start, stop, keep_out, period, size, counts):
+    """The documented properties of an injection: every anomaly inside [start, stop), off and not next to a real
+    event or another anomaly, labelled exactly where it is; spikes and shifts add +-size (or size/3) standard
+    deviations; swaps exchange a Monday-to-Friday day with the Saturday or Sunday of the same week."""
+    n = len(x)
+    assert injected.labels.dtype == np.int64 and injected.series.shape == (n,)
+    spans = [(a, b) for a, b, _ in injected.events]
+    assert anomalies.events(injected.labels) == spans  # labelled exactly there, in order, no two touching
+    kinds = [kind for _, _, kind in injected.events]
+    assert {k: kinds.count(k) for k in ("spike", "shift", "swap")} == counts
+    std = np.std(x)
+    for a, b, kind in injected.events:
+        assert start <= a < b <= stop
+        assert not keep_out[max(0, a - 1):b + 1].any()
+        change = injected.series[a:b] - x[a:b]
+        if kind == "spike":
+            assert b - a == 1 and abs(change[0]) == pytest.approx(size * std, rel=1e-12)
+        elif kind == "shift":
+            assert b - a == period // 4
+            np.testing.assert_allclose(np.abs(change), size / 3 * std, rtol=1e-12)
+            assert len(set(np.sign(change).tolist())) == 1
+        else:
+            assert b - a == period and (a - start) % period == 0
+    swaps = [(a, b) for a, b, kind in injected.events if kind == "swap"]
+    days = {(a - start) // period: a for a, _ in swaps}
+    for day, a in days.items():
+        if day % 7 < 5:  # its weekend partner is in the same week
+            partners = [d for d in days if d // 7 == day // 7 and d % 7 >= 5]
+            assert len(partners) >= 1
+            b = days[partners[0]] if len(partners) == 1 else None
+            if b is not None:
+                np.testing.assert_array_equal(injected.series[a:a + period], x[b:b + period])
+                np.testing.assert_array_equal(injected.series[b:b + period], x[a:a + period])
+    weekdays = sum(d % 7 < 5 for d in days)
+    assert weekdays == len(days) - weekdays  # one Monday-to-Friday day and one weekend day per swap
+    untouched = injected.labels == 0
+    np.testing.assert_array_equal(injected.series[untouched], x[untouched])
+
+
+def test_inject_anomalies_keeps_its_promises_over_many_seeds(rng):
+    period, start, stop, n = 8, 10, 150, 200
+    x = rng.normal(size=n)
+    keep_out = np.zeros(n, dtype=int)
+    keep_out[50:60] = 1
+    signs = set()
+    for seed in range(25):
+        injected = anomalies.inject_anomalies(x, seed=seed, spikes=8, shifts=4, swaps=1, period=period, start=start,
+                                              stop=stop, keep_out=keep_out, size=2.5)
+        check_injected(x, injected, start=start, stop=stop, keep_out=keep_out, period=period, size=2.5,
+                       counts={"spike": 8, "shift": 4, "swap": 2})
+        signs |= {float(np.sign(injected.series[a] - x[a])) for a, _, kind in injected.events if kind != "swap"}
+    assert signs == {-1.0, 1.0}  # both directions are drawn
+
+
+def test_inject_anomalies_draws_every_working_day_weekend_day_and_week(rng):
+    period, start = 4, 28  # days of 4 points; the weeks start at 28, a Monday
+    x = rng.normal(size=start + 3 * 28 + 5)
+    weekdays, weekends, weeks = set(), set(), set()
+    for seed in range(60):
+        injected = anomalies.inject_anomalies(x, seed=seed, swaps=1, period=period, start=start, stop=start + 3 * 28)
+        check_injected(x, injected, start=start, stop=start + 84, keep_out=np.zeros(len(x)), period=period, size=4.0,
+                       counts={"spike": 0, "shift": 0, "swap": 2})
+        (a, _, _), (b, _, _) = injected.events
+        weekdays.add((a - start) // period % 7)
+        weekends.add((b - start) // period % 7)
+        weeks.add((a - start) // (7 * period))
+    assert weekdays == {0, 1, 2, 3, 4} and weekends == {5, 6} and weeks == {0, 1, 2}
+
+
+def test_inject_anomalies_defaults(rng):
+    x = rng.normal(size=24 * 14)
+    nothing = anomalies.inject_anomalies(x, seed=3)  # no anomaly unless asked for
+    assert nothing.events == [] and not nothing.labels.any() and np.array_equal(nothing.series, x)
+    assert nothing.series is not x
+    explicit = dict(period=24, start=0, stop=len(x), size=4.0, keep_out=None)
+    for kwargs in (dict(spikes=3), dict(shifts=2), dict(swaps=1)):
+        default = anomalies.inject_anomalies(x, seed=3, **kwargs)
+        same = anomalies.inject_anomalies(x, seed=3, **kwargs, **explicit)
+        assert default.events == same.events and np.array_equal(default.series, same.series)
+        check_injected(x, default, start=0, stop=len(x), keep_out=np.zeros(len(x)), period=24, size=4.0,
+                       counts={"spike": kwargs.get("spikes", 0), "shift": kwargs.get("shifts", 0),
+                               "swap": 2 * kwargs.get("swaps", 0)})
+    bigger = anomalies.inject_anomalies(x, seed=3, spikes=3, size=5.0)
+    assert not np.array_equal(bigger.series, anomalies.inject_anomalies(x, seed=3, spikes=3).series)
+    # on a short series the default start (0) shows: the same draws as start=0, not as start=1
+    short = rng.normal(size=4)
+    assert all(anomalies.inject_anomalies(short, seed=s, spikes=1).events
+               == anomalies.inject_anomalies(short, seed=s, spikes=1, start=0).events for s in range(10))
+    assert {anomalies.inject_anomalies(short, seed=s, spikes=1).events[0][0] for s in range(20)} == {0, 1, 2, 3}
+    # a fixed seed gives fixed anomalies; another seed, others
+    again = anomalies.inject_anomalies(x, seed=3, spikes=3)
+    assert again.events == anomalies.inject_anomalies(x, seed=3, spikes=3).events
+    assert any(anomalies.inject_anomalies(x, seed=s, spikes=3).events != again.events for s in (4, 5))
+
+
+def test_inject_anomalies_at_the_edges_of_its_range(rng):
+    x = rng.normal(size=6)
+    one = anomalies.inject_anomalies(x, seed=0, spikes=1, start=5, stop=6)  # a range of one point
+    assert one.events == [(5, 6, "spike")]
+    # a spike may sit two points from a real event, not one
+    far = anomalies.inject_anomalies(x[:3], seed=0, spikes=1, start=2, keep_out=[1, 0, 0])
+    assert far.events == [(2, 3, "spike")]
+    far = anomalies.inject_anomalies(x[:3], seed=0, spikes=1, stop=1, keep_out=[0, 0, 1])
+    assert far.events == [(0, 1, "spike")]
+    # a shift of period // 4 = 3 points filling its range exactly
+    shift = anomalies.inject_anomalies(x, seed=0, shifts=1, period=12, start=2, stop=5)
+    assert shift.events == [(2, 5, "shift")]
+
+
+def test_inject_anomalies_finds_a_short_range_at_the_end_of_a_long_series():
+    n = 7 * 4 * 5001
+    x = np.sin(np.arange(n, dtype=float))
+    late = anomalies.inject_anomalies(x, seed=0, spikes=1, start=n - 10)
+    assert n - 10 <= late.events[0][0]
+    for seed in range(3):  # the last whole week of days of 4 points
+        swap = anomalies.inject_anomalies(x, seed=seed, swaps=1, period=4, start=n - 28)
+        assert all(n - 28 <= a for a, _, _ in swap.events)
+    for seed in range(3):  # one week of days of 100 points
+        swap = anomalies.inject_anomalies(x[:700], seed=seed, swaps=1, period=100)
+        assert len(swap.events) == 2
