@@ -690,6 +690,28 @@ def test_inject_anomalies_at_the_edges_of_its_range(rng):
     assert shift.events == [(2, 5, "shift")]
 
 
+def test_inject_anomalies_gives_up_after_the_1000_draws_its_message_reports(monkeypatch):
+    draws = []
+    real = np.random.default_rng
+
+    class Counting:  # the generator inject_anomalies makes, counting the places it draws
+        def __init__(self, seed):
+            self.generator = real(seed)
+
+        def integers(self, *args, **kwargs):
+            draws.append(args)
+            return self.generator.integers(*args, **kwargs)
+
+        def random(self, *args, **kwargs):
+            return self.generator.random(*args, **kwargs)
+
+    monkeypatch.setattr(np.random, "default_rng", Counting)
+    with raises(ValueError, I + "found no free place for a spike in [0, 3) after 1000 draws; ask for fewer anomalies "
+                                "or give a longer range"):
+        anomalies.inject_anomalies(np.arange(3.0), seed=0, spikes=1, keep_out=[0, 1, 0])  # all on or next to it
+    assert len(draws) == 1000
+
+
 def test_inject_anomalies_finds_a_short_range_at_the_end_of_a_long_series():
     n = 7 * 4 * 5001
     x = np.sin(np.arange(n, dtype=float))
