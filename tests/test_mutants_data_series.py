@@ -670,6 +670,8 @@ def test_inject_anomalies_defaults(rng):
     assert all(anomalies.inject_anomalies(short, seed=s, spikes=1).events
                == anomalies.inject_anomalies(short, seed=s, spikes=1, start=0).events for s in range(10))
     assert {anomalies.inject_anomalies(short, seed=s, spikes=1).events[0][0] for s in range(20)} == {0, 1, 2, 3}
+    two = anomalies.inject_anomalies([1.0, 2.0], seed=0, spikes=1)  # two points are enough
+    assert len(two.events) == 1 and two.labels.sum() == 1
     # a fixed seed gives fixed anomalies; another seed, others
     again = anomalies.inject_anomalies(x, seed=3, spikes=3)
     assert again.events == anomalies.inject_anomalies(x, seed=3, spikes=3).events
