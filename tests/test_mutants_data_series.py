@@ -208,7 +208,7 @@ ORIGINS_MSG = W + "expected origins to be a non-empty 1-D array of integer indic
     (dict(origins=[3.0]), ValueError, ORIGINS_MSG.format("a list of shape (1,) and dtype float64")),
     (dict(origins=[3, None]), ValueError, ORIGINS_MSG.format("a list")),
     (dict(origins=np.array([], dtype=np.int64)), ValueError,
-     ORIGINS_MSG.format("a ndarray of shape (0,) and dtype int64 of shape (0,) and dtype int64")),
+     ORIGINS_MSG.format("a ndarray of shape (0,) and dtype int64")),
     (dict(origins=[[3, 4]]), ValueError, ORIGINS_MSG.format("a list of shape (1, 2) and dtype int64")),
     (dict(origins=[5, 2, 11]), ValueError, ORIGIN_MSG.format(2)),
     (dict(origins=[11]), ValueError, ORIGIN_MSG.format(11)),
@@ -575,6 +575,10 @@ I = "inject_anomalies: "
     (np.arange(60.0), dict(shifts=1, period=12, start=1, stop=58, keep_out=np.r_[np.zeros(30), 1, np.zeros(29)],
                            spikes=30), ValueError,
      I + "found no free place for a spike in [1, 58) after 1000 draws; ask for fewer anomalies or give a longer range"),
+    # a level shift (period // 4 = 6 points) cannot fit in the 5 points of [45, 50): a message, not NumPy's "low >= high"
+    (np.arange(50.0), dict(shifts=1, start=45), ValueError,
+     I + "a level shift lasts period // 4 = 6 points, more than the 5 points of [start, stop) = [45, 50); "
+         "widen it or pass shifts=0"),
 ])
 def test_inject_anomalies_refuses_bad_input(series, kwargs, error, message):
     with raises(error, message):

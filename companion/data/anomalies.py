@@ -142,6 +142,9 @@ def inject_anomalies(series, *, seed: int, spikes: int = 0, shifts: int = 0, swa
     stop = n if stop is None else check_int(who, "stop", stop)
     if not start < stop <= n:
         raise ValueError(f"{who}: expected 0 <= start < stop <= len(series) = {n}, got start={start}, stop={stop}")
+    if shifts and stop - start < period // 4:
+        raise ValueError(f"{who}: a level shift lasts period // 4 = {period // 4} points, more than the "
+                         f"{stop - start} points of [start, stop) = [{start}, {stop}); widen it or pass shifts=0")
     size = check_real(who, "size", size, above=0)
     taken = np.zeros(n, dtype=bool) if keep_out is None else labels_array(who, "keep_out", keep_out, n).astype(bool)
     rng = np.random.default_rng(seed)

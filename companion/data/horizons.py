@@ -90,7 +90,8 @@ def horizon_windows(series, covariates=None, *, window: int, horizon: int, origi
     if origins_array.ndim != 1 or origins_array.size == 0 or origins_array.dtype.kind not in "iu":
         raise ValueError(f"{who}: expected origins to be a non-empty 1-D array of integer indices, got "
                          f"{describe(origins)}" + (f" of shape {origins_array.shape} and dtype {origins_array.dtype}"
-                                                   if origins_array.dtype != object else ""))
+                                                   if not isinstance(origins, np.ndarray) and origins_array.dtype != object
+                                                   else ""))
     bad = (origins_array < window) | (origins_array > n - horizon)
     if bad.any():
         o = int(origins_array[bad][0])
