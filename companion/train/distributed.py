@@ -33,11 +33,10 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data.distributed import DistributedSampler
 
-from .. import config
-from ..checks import check_callable, check_instance, check_int, check_real, describe
+from ..checks import check_callable, check_int, check_real, describe
 from .checkpoint import History
 from .fit import _check_pair, _check_prediction, _validator
-from .loop import loop, minibatch_epoch
+from .loop import _check_training_arguments, loop, minibatch_epoch
 
 WHO = "fit_distributed"
 
@@ -98,25 +97,24 @@ def fit_distributed(model: nn.Module, train_set, *, epochs: int, batch_size: int
     if not dist.is_available() or not dist.is_initialized():
         raise RuntimeError(f"{WHO}: no process group; call init_from_env() in a script launched with torchrun, "
                            "or run the training function through launch_local")
-    check_instance(WHO, "model", model, nn.Module, "a torch.nn.Module")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if progress is None:
+        progress = rank == 0
+    # fit's checks and words (patience without valid names valid=(X, y), not loop's validate=)
+    n = _check_training_arguments(WHO, model, epochs=epochs, lr=lr, clip_norm=clip_norm, patience=patience,
+                                  seed=seed, progress=progress, checkpoint=None, resume=False,
+                                  has_valid=valid is not None)
     X, y = _check_pair(WHO, "train_set", train_set, min_dim=1)
     check_callable(WHO, "loss_fn", loss_fn)
     if valid is not None:
         _check_pair(WHO, "valid (X, y)", valid, min_dim=1)
-    patience = check_int(WHO, "patience", patience, minimum=0, optional=True)
-    if valid is None and patience is not None:
-        raise ValueError(f"{WHO}: patience={patience!r} needs a validation set to watch; pass valid=(X, y)")
-    rank, world = dist.get_rank(), dist.get_world_size()
     batch_size = check_int(WHO, "batch_size", batch_size)
     if batch_size % world:
         raise ValueError(f"{WHO}: batch_size must be a multiple of the number of processes ({world}), so that "
                          f"each process takes an equal share of every batch; got batch_size={batch_size}")
     if X.shape[0] < world:
         raise ValueError(f"{WHO}: train_set holds {X.shape[0]} examples, fewer than the {world} processes")
-    clip_norm = check_real(WHO, "clip_norm", clip_norm, above=0, optional=True)
-    seed = config.seed() if seed is None else check_int(WHO, "seed", seed, minimum=0)
-    if progress is None:
-        progress = rank == 0
+    clip_norm, seed = n["clip_norm"], n["seed"]
     device = next(model.parameters()).device
     ddp = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     X, y = X.to(device), y.to(device)
