@@ -474,7 +474,13 @@ def two_processes(rank, world, X, y):
         refused = ""
     except ValueError as error:
         refused = str(error)
-    return {"w": model.w.detach(), "b": model.b.detach(), "loss": history.train_loss, "refused": refused}
+    try:  # one example for two processes
+        fit_distributed(Scale(), (X[:1], y[:1]), epochs=1, batch_size=2)
+        too_few = ""
+    except ValueError as error:
+        too_few = str(error)
+    return {"w": model.w.detach(), "b": model.b.detach(), "loss": history.train_loss, "refused": refused,
+            "too_few": too_few}
 
 
 def test_fit_distributed_in_two_processes_equals_one_on_the_global_batches():
@@ -489,6 +495,7 @@ def test_fit_distributed_in_two_processes_equals_one_on_the_global_batches():
         torch.testing.assert_close(result["b"], reference.b.detach(), rtol=0, atol=1e-12)
         assert result["refused"] == ("fit_distributed: batch_size must be a multiple of the number of processes (2), "
                                      "so that each process takes an equal share of every batch; got batch_size=5")
+        assert result["too_few"] == "fit_distributed: train_set holds 1 examples, fewer than the 2 processes"
 
 
 W = "fit_distributed"
@@ -633,6 +640,42 @@ def test_launch_local_stops_a_run_longer_than_timeout_s():
     with pytest.raises(TimeoutError, match=re.escape("launch_local: the 1 processes ran longer than timeout_s=1.0 s")):
         launch_local(sleeper, 1, timeout_s=1.0, start_method="fork")
     assert time.monotonic() - begun < 3.5  # stopped, not waited for
+
+
+def test_launch_local_starts_the_processes_by_the_start_method_given_and_polls_them_every_second(monkeypatch):
+    # a spy around torch.multiprocessing.start_processes: what launch_local asks of it, and how long each of
+    # its waits for the processes is (at most 1 s, so that a timeout is noticed within a second)
+    calls, waits = [], []
+    real = torch.multiprocessing.start_processes
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        context = real(*args, **kwargs)
+        join = context.join
+
+        def timed_join(timeout=None, **rest):
+            waits.append(timeout)
+            return join(timeout=timeout, **rest)
+
+        context.join = timed_join
+        return context
+
+    monkeypatch.setattr(torch.multiprocessing, "start_processes", spy)
+    assert launch_local(report, 2, timeout_s=60, start_method="fork")[1]["rank"] == 1
+    assert [(c["start_method"], c["nprocs"]) for c in calls] == [("fork", 2)]
+    assert waits and all(w is not None and 0 < w <= 1.0 for w in waits), waits
+
+
+def test_launch_local_starts_fresh_interpreters_by_default(monkeypatch):
+    class Started(Exception):
+        pass
+
+    def spy(*args, **kwargs):  # stops before any process is started
+        raise Started(kwargs["start_method"])
+
+    monkeypatch.setattr(torch.multiprocessing, "start_processes", spy)
+    with pytest.raises(Started, match="^spawn$"):
+        launch_local(report)
 
 
 LL = "launch_local"

@@ -172,7 +172,8 @@ def launch_local(fn, nprocs: int = 2, args: tuple = (), *, backend: str = "gloo"
     be used in a forked child) copies this process: it starts at once and takes any ``fn``,
     a notebook's included. ``fn``'s return value must be storable by ``torch.save`` (tensors,
     dicts, numbers). A process that fails raises here with its traceback; a run longer than
-    ``timeout_s`` seconds is stopped with a ``TimeoutError``.
+    ``timeout_s`` seconds is stopped with a ``TimeoutError`` (the processes are looked at every
+    second, so within a second of ``timeout_s``).
     """
     check_callable("launch_local", "fn", fn, " (fn(rank, world_size, *args))")
     nprocs = check_int("launch_local", "nprocs", nprocs)
