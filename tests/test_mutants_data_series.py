@@ -948,3 +948,25 @@ U = "frame_statistics: expected "
 def test_frame_statistics_refuses_what_are_not_utterances(X, error, message):
     with raises(error, message):
         speech.frame_statistics(X)
+
+
+# -- written against the survivors of the full run of 2026-11-30 23:00 -----------------------------------
+
+
+def test_inject_anomalies_keeps_a_swaps_working_day_off_real_events():
+    # every working day of the three weeks is a real event: no swap can be placed (the last Sunday
+    # alone would be free, but a swap needs its working day too)
+    period, weeks = 4, 3
+    x = np.arange(7 * period * weeks + 8, dtype=float)
+    keep_out = np.zeros(len(x), dtype=int)
+    for day in range(7 * weeks):
+        if day % 7 < 5:
+            keep_out[day * period:(day + 1) * period] = 1
+    with pytest.raises(ValueError, match=re.escape("inject_anomalies: found no free place for a swap in [0, 84)")):
+        anomalies.inject_anomalies(x, seed=0, swaps=1, period=period, stop=7 * period * weeks, keep_out=keep_out)
+
+
+def test_inject_anomalies_places_a_level_shift_of_period_floor_4_points_in_a_range_that_long():
+    # period 5: a shift lasts 5 // 4 = 1 point, so a range of one point takes it
+    injected = anomalies.inject_anomalies(np.arange(20.0), seed=0, shifts=1, period=5, start=3, stop=4)
+    assert injected.events == [(3, 4, "shift")]

@@ -893,3 +893,92 @@ def test_clean_play_drops_a_line_that_held_only_an_inline_direction():
     # a speech's first line may be a direction alone ("[To ROBIN]_"): the speech must still follow its speaker
     markdown = "**FALSTAFF**\n[To ROBIN]_\nWhat says the doctor?\n\n**PAGE**\nHe said, sir.\n"
     assert corpus.clean_play(markdown) == "FALSTAFF:\nWhat says the doctor?\n\nPAGE:\nHe said, sir.\n"
+
+
+# -- written against the survivors of the full run of 2026-11-30 23:00 -----------------------------------
+
+
+def test_clean_play_ends_a_direction_over_several_lines_at_its_closing_star():
+    # "*Exeunt" opens a direction that "lords.*" closes: the speech goes on after it
+    assert corpus.clean_play("**A**\nfirst\n*Exeunt\nlords.*\nsecond\n") == "A:\nfirst\nsecond\n"
+    assert corpus.clean_play("**A**\nfirst\n_Enter\nB._\nsecond\n") == "A:\nfirst\nsecond\n"
+
+
+def test_clean_play_reads_a_lone_marker_as_the_opening_of_a_direction_and_a_doubled_one_as_empty():
+    # "_" alone opens a direction whose words follow on the next lines; "__" (or "**") is one, empty
+    assert corpus.clean_play("**A**\nfirst\n_\nEnter B.\n_\nsecond\n") == "A:\nfirst\nsecond\n"
+    assert corpus.clean_play("**A**\nfirst\n__\nsecond\n") == "A:\nfirst\nsecond\n"
+    assert corpus.clean_play("**A**\nfirst\n*\nExit.*\nsecond\n") == "A:\nfirst\nsecond\n"
+
+
+def test_encode_characters_returns_long_ids():
+    vocab = Vocab(["a", "b"])
+    ids = corpus.encode_characters("abzb", vocab)
+    assert ids.dtype == torch.long and ids.tolist() == [4, 5, 3, 5]
+
+
+@pytest.mark.parametrize("n_ids, batch_size", [(10, 1), (11, 1), (13, 2), (25, 3)])
+def test_stream_batches_gives_every_target_once_for_every_seq_len(n_ids, batch_size):
+    ids = list(range(n_ids))
+    L = n_ids // batch_size
+    streams = torch.tensor(ids[: L * batch_size]).reshape(batch_size, L)
+    for seq_len in range(1, L):
+        batches = corpus.stream_batches(ids, batch_size, seq_len)
+        x = torch.cat([x for x, _ in batches], dim=1)
+        y = torch.cat([y for _, y in batches], dim=1)
+        assert torch.equal(x, streams[:, :-1]) and torch.equal(y, streams[:, 1:]), (n_ids, batch_size, seq_len)
+        assert all(0 < b[0].shape[1] <= seq_len for b in batches)
+
+
+def test_split_numbers_says_how_many_numbers_the_range_holds():
+    with pytest.raises(ValueError, match=re.escape("split_numbers: asked for 6 numbers, but [3, 8) holds only 5") + "$"):
+        numbers.split_numbers(3, 8, (2, 2, 2))
+
+
+def _lengths_ids(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [list(range(int(k))) for k in rng.integers(1, 30, size=n)]
+
+
+def test_review_batches_pool_twenty_batches_by_default():
+    ids = _lengths_ids(42)
+    labels = np.arange(42) % 2
+
+    def run(**kwargs):
+        return [(p.tolist(), l.tolist(), y.tolist())
+                for p, l, y in reviews.batches(ids, labels, batch_size=2, generator=torch.Generator().manual_seed(5),
+                                               **kwargs)]
+    assert run() == run(pool=20) != run(pool=21)
+
+
+def test_review_batches_draw_their_order_from_the_generator_alone():
+    ids = _lengths_ids(30)
+    labels = np.arange(30) % 2
+    runs = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)  # the global generator must not matter
+        runs.append([y.tolist() + l.tolist() for _, l, y in
+                     reviews.batches(ids, labels, batch_size=4, generator=torch.Generator().manual_seed(3))])
+    assert runs[0] == runs[1]
+
+
+def _pattern(text_):
+    words = text_.split()
+    if len(words) == 1:
+        return "x"
+    if words[0] == "not":
+        return "not x"
+    return "x , not y" if "," in words else "expected" if words[0] == "i" else "x but y"
+
+
+def test_order_task_can_draw_every_pattern_for_the_last_two_places():
+    seen = {_pattern(reviews.order_task(2, seed=seed).texts[0]) for seed in range(40)}
+    assert seen == {"x", "not x", "x but y", "x , not y", "expected"}
+
+
+def test_order_task_draws_x_positive_or_negative_with_equal_chance():
+    # the one-word sentences are labelled by x alone: about half of them positive
+    task = reviews.order_task(20000, seed=0)
+    alone = [label for t, label in zip(task.texts, task.labels) if len(t.split()) == 1]
+    assert len(alone) > 2000
+    assert abs(np.mean(alone) - 0.5) < 0.05, np.mean(alone)
