@@ -970,3 +970,10 @@ def test_inject_anomalies_places_a_level_shift_of_period_floor_4_points_in_a_ran
     # period 5: a shift lasts 5 // 4 = 1 point, so a range of one point takes it
     injected = anomalies.inject_anomalies(np.arange(20.0), seed=0, shifts=1, period=5, start=3, stop=4)
     assert injected.events == [(3, 4, "shift")]
+
+
+def test_load_elecdemand_raises_no_warning(elec_raw):
+    # pandas deprecates upper-case frequency aliases ("30MIN"): the loader must use the current spelling
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        energy.load_elecdemand()

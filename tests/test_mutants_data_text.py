@@ -982,3 +982,13 @@ def test_order_task_draws_x_positive_or_negative_with_equal_chance():
     alone = [label for t, label in zip(task.texts, task.labels) if len(t.split()) == 1]
     assert len(alone) > 2000
     assert abs(np.mean(alone) - 0.5) < 0.05, np.mean(alone)
+
+
+def test_batch_to_moves_every_tensor_to_the_device():
+    # the meta device (shapes only) stands in for a GPU on a CPU-only machine
+    batch = numbers.make_batch(["12", "3"], ["twelve", "three"], numbers.Vocab(list("0123456789")),
+                               numbers.Vocab(["twelve", "three"]))
+    moved = batch.to("meta")
+    assert all(t.is_meta for t in (moved.src, moved.src_lengths, moved.tgt_in, moved.tgt_out))
+    assert all(a.shape == b.shape and a.dtype == b.dtype for a, b in zip(
+        (moved.src, moved.src_lengths, moved.tgt_in, moved.tgt_out), (batch.src, batch.src_lengths, batch.tgt_in, batch.tgt_out)))

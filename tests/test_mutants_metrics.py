@@ -766,3 +766,19 @@ def test_exact_matches_and_exact_match_hand_worked():
     assert exact_match(["a b", "c", "d"], ["a b", "d", "d"]) == pytest.approx(2 / 3)
     assert exact_match(["x"], ["x"]) == 1.0
     assert exact_match(["x"], ["y"]) == 0.0
+
+
+# -- written against the survivors of the full run of 2026-11-30 22:47 -----------------------------------
+
+
+def test_binomial_p_value_counts_the_observed_outcome_even_when_its_probability_is_subnormal():
+    # 0 of 1060 fair trials: P = 2 * 2**-1060 = 2**-1059, a subnormal double; the observed outcome and its
+    # mirror are the only ones as unlikely, so the p-value is their probability, not 0
+    assert binomial_p_value(0, 1060) == pytest.approx(2.0 ** -1059, rel=1e-3, abs=0)
+
+
+def test_pinball_loss_keeps_the_quantiles_on_the_predictions_device():
+    # the meta device (shapes only, no data) stands in for a GPU: a quantile tensor left on the CPU would
+    # refuse to meet a prediction elsewhere
+    loss = pinball_loss(torch.zeros(3, 2, device="meta"), torch.zeros(3, device="meta"), [0.1, 0.9])
+    assert loss.is_meta and loss.shape == ()

@@ -528,6 +528,10 @@ PAIR = (torch.zeros(4, 1), torch.zeros(4))
      f"{W}: expected the targets of valid to have the model's output shape (3,) (mse_loss compares them element "
      "by element and would broadcast other shapes), got (3, 1); reshape y, e.g. with y.squeeze(-1) or "
      "y.unsqueeze(-1)"),
+    (dict(model=Scale(), train_set=(torch.zeros(4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64)),
+          valid=(torch.zeros(3, dtype=torch.float64), torch.full((3,), float("nan"), dtype=torch.float64))),
+     FloatingPointError,
+     f"{W}: the loss on valid is nan: the model's output holds NaN or infinite values (have its weights diverged?)"),
     (dict(patience=1), ValueError, f"{W}: patience=1 needs a validation set to watch; pass valid=(X, y)"),
     (dict(patience=-1), ValueError, f"{W}: patience must be a non-negative integer or None, got -1"),
     (dict(model=Scale(), train_set=(torch.zeros(4, dtype=torch.float64), torch.zeros(4, 1, dtype=torch.float64))),
@@ -703,3 +707,16 @@ def test_launch_local_accepts_each_documented_backend_and_start_method(backend, 
     with pytest.raises(TypeError, match=re.escape(f"{LL}: expected args to be a tuple, got a list") + "$"):
         launch_local(report, 1, [1], backend=backend, start_method=start_method)
 
+
+
+@pytest.mark.parametrize("bad", [0, 1])
+def test_fit_distributed_checks_the_class_indices_of_all_of_y_before_training(group, bad):
+    # batches of one: wherever the bad label is, fit_distributed refuses it in its own words before training,
+    # not with cross_entropy's error at the batch that holds it
+    y = torch.tensor([0, 1])
+    y[bad] = 3
+    model = nn.Linear(1, 3, dtype=torch.float64)
+    with pytest.raises(ValueError, match=re.escape(
+            f"{W}: the model gives 3 classes, so class indices must be in [0, 2], got 3 in the targets of train") + "$"):
+        fit_distributed(model, (torch.zeros(2, 1, dtype=torch.float64), y), epochs=1, batch_size=1,
+                        loss_fn=F.cross_entropy, progress=False)

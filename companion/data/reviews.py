@@ -165,7 +165,9 @@ NEGATIVE_WORDS = ("bad", "awful", "stale", "bland", "terrible", "horrible", "dis
 def order_task(n: int, *, seed: int = 0, positive=POSITIVE_WORDS, negative=NEGATIVE_WORDS) -> Reviews:
     """``n`` short sentences whose label depends on word order: a controlled test of order, not of
     vocabulary. Each sentence follows one of five patterns, with sentiment words ``x``, ``y`` of
-    opposite polarity (label 1 for a positive word, 0 for a negative one):
+    opposite polarity (label 1 for a positive word, 0 for a negative one; x is positive or negative with
+    equal chance, and each draw picks one of the five patterns with equal chance, one of the first two
+    when a single place is left):
 
     ``x`` → label of x; ``not x`` → the opposite; ``x but y`` → label of y;
     ``x , not y`` → label of x; ``i expected it to be x but it was y`` → label of y.
