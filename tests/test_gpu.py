@@ -73,3 +73,19 @@ def test_hidden_state_on_cpu_with_input_on_cuda_raises_a_clear_device_error(kind
 def test_input_on_cuda_with_module_on_cpu_raises_a_clear_device_error():
     with pytest.raises(RuntimeError, match=r"expected input on device cpu .*got cuda"):
         companion.GRUCell(3, 4)(torch.randn(2, 3, device="cuda"))
+
+
+@pytest.mark.parametrize("lengths_on", ["cpu", "cuda"])
+def test_masking_on_cuda_equals_the_cpu_whichever_device_the_lengths_are_on(lengths_on):
+    from companion.masking import lengths_to_mask, masked_mean, reverse_padded
+
+    x = torch.randn(3, 5, 2, generator=generator(0), dtype=torch.float64)
+    lengths = torch.tensor([5, 2, 3])
+    got = reverse_padded(x.cuda(), lengths.to(lengths_on))
+    assert got.device.type == "cuda"
+    torch.testing.assert_close(got.cpu(), reverse_padded(x, lengths), rtol=0, atol=0)
+    mask = lengths_to_mask(lengths.to(lengths_on))
+    assert mask.device.type == lengths_on and torch.equal(mask.cpu(), lengths_to_mask(lengths))
+    mean = masked_mean(x.cuda(), lengths.to(lengths_on))
+    assert mean.device.type == "cuda"
+    torch.testing.assert_close(mean.cpu(), masked_mean(x, lengths))

@@ -4,11 +4,13 @@
 References: hand-written padded arrays and means, NumPy, and the messages word for word.
 """
 
+import re
+
 import numpy as np
 import pytest
 import torch
 
-from companion.masking import masked_cross_entropy, masked_mean, pad_sequences, reverse_padded
+from companion.masking import lengths_to_mask, masked_cross_entropy, masked_mean, pad_sequences, reverse_padded
 
 
 def message(exc_type, call):
@@ -123,3 +125,13 @@ def test_pad_sequences_reads_any_array_like_sequence_as_numpy_would():
 
     padded, lengths = pad_sequences([Rows(), np.array([[5.0, 6.0]])])
     assert padded.tolist() == [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [0.0, 0.0]]] and lengths.tolist() == [2, 1]
+
+
+@pytest.mark.parametrize("lengths, message", [
+    ([[2, 3]], "lengths_to_mask: expected lengths as a 1-D integer tensor (B,), got torch.int64 of shape (1, 2)"),
+    ([2.0, 3.0], "lengths_to_mask: expected lengths as a 1-D integer tensor (B,), got torch.float32 of shape (2,)"),
+    ([2, 0], "lengths_to_mask: every length must be at least 1, got [2, 0]"),
+])
+def test_lengths_to_mask_refuses_bad_lengths_in_its_own_name(lengths, message):
+    with pytest.raises(ValueError, match=re.escape(message) + "$"):
+        lengths_to_mask(lengths)
