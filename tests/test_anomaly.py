@@ -66,7 +66,7 @@ def test_precision_recall_curve_agrees_with_scikit_learn(trial):
     labels[int(rng.integers(n))] = 1
     scores = rng.integers(0, 6, n) / 5.0 if trial % 2 else rng.normal(size=n)  # with ties and without
     for ours, theirs in zip(precision_recall_curve(labels, scores),
-                            sklearn.metrics.precision_recall_curve(labels, scores)):
+                            sklearn.metrics.precision_recall_curve(labels, scores), strict=True):
         np.testing.assert_allclose(ours, theirs)
 
 
@@ -213,15 +213,32 @@ def test_ecg_has_one_labelled_segment():
 
 # ---------------------------------------------------------------------------- exercises
 
-def test_the_checkers_accept_the_reference_and_name_the_mistakes():
-    check_rolling_zscore(rolling_zscore, seed=0)
-    check_event_recall(lambda labels, flags: event_scores(labels, flags)["recall"], seed=0)
+def my_rolling_zscore(series, window):  # a reader's answer, not the package's: one window of past points per row
+    past = np.lib.stride_tricks.sliding_window_view(series, window)[:-1]
+    return np.abs(series[window:] - past.mean(1)) / past.std(1)
+
+
+def my_event_recall(labels, flags):  # a reader's answer: the runs of 1s found from where labels steps up and down
+    edges = np.diff(np.concatenate([[0], labels, [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return float(np.mean([flags[start:end].any() for start, end in zip(starts, ends, strict=True)]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_checkers_accept_answers_written_here_and_name_the_mistakes(seed, capsys):
+    check_rolling_zscore(my_rolling_zscore, seed=seed)
+    check_event_recall(my_event_recall, seed=seed)
+    assert capsys.readouterr().out.count(": correct on 5 random inputs.") == 2
     with pytest.raises(ExerciseError, match="point-wise recall"):
-        check_event_recall(lambda labels, flags: float(np.sum(labels & flags) / np.sum(labels)), seed=0)
+        check_event_recall(lambda labels, flags: float(np.sum(labels & flags) / np.sum(labels)), seed=seed)
     with pytest.raises(ExerciseError, match="includes the point itself"):
         check_rolling_zscore(lambda series, window: np.abs(
             series[window:] - np.lib.stride_tricks.sliding_window_view(series, window + 1).mean(1))
-            / np.lib.stride_tricks.sliding_window_view(series, window + 1).std(1), seed=0)
+            / np.lib.stride_tricks.sliding_window_view(series, window + 1).std(1), seed=seed)
+    with pytest.raises(ExerciseError, match=r"divides by window - 1; use the population one"):  # sample_std
+        check_rolling_zscore(lambda series, window: np.abs(
+            series[window:] - np.lib.stride_tricks.sliding_window_view(series, window)[:-1].mean(1))
+            / np.lib.stride_tricks.sliding_window_view(series, window)[:-1].std(1, ddof=1), seed=seed)
 
 
 # ---------------------------------------------------------------------------- bad input

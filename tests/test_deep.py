@@ -269,7 +269,7 @@ def test_digits_as_sequences_are_rows_of_eight_pixels_scaled_to_one():
     assert np.array_equal(X[5] * 16, load_digits().data[5].reshape(8, 8)), "row t of the image must be step t"
 
 
-def test_stacked_parameter_count_checker_accepts_the_formula_and_rejects_a_one_directional_upper_layer():
+def test_stacked_parameter_count_checker_accepts_the_formula_and_rejects_a_one_directional_upper_layer(seeded):
     from companion.exercises import ExerciseError, check_stacked_parameter_count
 
     gates = {"rnn": 1, "lstm": 4, "gru": 3}
@@ -282,30 +282,30 @@ def test_stacked_parameter_count_checker_accepts_the_formula_and_rejects_a_one_d
             total += D * (G * H * (n + H) + 2 * G * H)
         return total
 
-    check_stacked_parameter_count(formula, trials=20)
+    check_stacked_parameter_count(formula, trials=20, seed=seeded)
 
     def forgets_the_concatenation(cell, input_size, hidden_size, num_layers, bidirectional):
         return formula(cell, input_size, hidden_size, num_layers, bidirectional, upper_input=hidden_size)
 
     with pytest.raises(ExerciseError, match=r"parameter_count: wrong value; expected \d+, got \d+"):
-        check_stacked_parameter_count(forgets_the_concatenation, trials=40)
+        check_stacked_parameter_count(forgets_the_concatenation, trials=40, seed=seeded)
 
 
-def test_final_states_checker_accepts_the_solution_and_rejects_reading_the_first_layer():
+def test_final_states_checker_accepts_the_solution_and_rejects_reading_the_first_layer(seeded):
     from companion.exercises import ExerciseError, check_final_states
 
     def mine(h_n, num_layers, bidirectional):
         D = 2 if bidirectional else 1
         return torch.cat([h_n[(num_layers - 1) * D + d] for d in range(D)], dim=-1)
 
-    check_final_states(mine, trials=10)
+    check_final_states(mine, trials=10, seed=seeded)
 
     def first_layer(h_n, num_layers, bidirectional):
         D = 2 if bidirectional else 1
         return torch.cat([h_n[d] for d in range(D)], dim=-1)
 
     with pytest.raises(ExerciseError, match=r"final_states: wrong value; largest difference"):
-        check_final_states(first_layer, trials=40)
+        check_final_states(first_layer, trials=40, seed=seeded)
 
 
 @pytest.mark.parametrize("name", ["Forecaster", "StepRegressor", "SequenceClassifier"])

@@ -42,7 +42,8 @@ def train_in_process(rank, world, state, X, y):
         refused = ""
     except ValueError as error:
         refused = str(error)
-    return {"state": model.state_dict(), "train_loss": history.train_loss, "refused": refused}
+    return {"rank": rank, "world": world, "state": model.state_dict(), "train_loss": history.train_loss,
+            "refused": refused}
 
 
 def train_single_process(model, X, y, world):
@@ -74,6 +75,7 @@ def test_two_gloo_processes_equal_one_process_on_the_global_batch():
     method = "spawn" if torch.cuda.is_available() and torch.cuda.is_initialized() else "fork"
     results = launch_local(train_in_process, 2, (start, X, y), timeout_s=300, start_method=method)
     reference_losses = train_single_process(model, X, y, world=2)
+    assert len(results) == 2 and [(r["rank"], r["world"]) for r in results] == [(0, 2), (1, 2)]
     for rank, result in enumerate(results):
         assert result["state"].keys() == model.state_dict().keys()
         for name, value in model.state_dict().items():

@@ -280,23 +280,28 @@ def test_lag_regression_recovers_the_coefficients_of_a_linear_process():
 # ---- exercises ---------------------------------------------------------------------------------
 
 
-def test_forecasting_checkers_accept_right_answers_and_explain_wrong_ones(capsys):
+def test_forecasting_checkers_accept_right_answers_and_explain_wrong_ones(seeded, capsys):
     def pinball(prediction, target, q):
         e = target - prediction
         return float(np.mean(np.where(e >= 0, q * e, (q - 1) * e)))
 
-    check_pinball_loss(pinball)
+    check_pinball_loss(pinball, seed=seeded)
     with pytest.raises(ExerciseError, match="swapped"):
-        check_pinball_loss(lambda prediction, target, q: pinball(prediction, target, 1 - q))
-    check_coverage(lambda y, lower, upper: float(np.mean((lower <= y) & (y <= upper))))
+        check_pinball_loss(lambda prediction, target, q: pinball(prediction, target, 1 - q), seed=seeded)
+    with pytest.raises(ExerciseError, match="half the MAE, the pinball loss at q = 0.5 only"):  # half_mae
+        check_pinball_loss(lambda prediction, target, q: float(np.mean(np.abs(target - prediction)) / 2), seed=seeded)
+    check_coverage(lambda y, lower, upper: float(np.mean((lower <= y) & (y <= upper))), seed=seeded)
     with pytest.raises(ExerciseError, match=r"<=, not <"):
-        check_coverage(lambda y, lower, upper: float(np.mean((lower < y) & (y < upper))))
+        check_coverage(lambda y, lower, upper: float(np.mean((lower < y) & (y < upper))), seed=seeded)
 
     def by_horizon(y_true, y_pred, y_train, m):
         scale = np.mean(np.abs(y_train[m:] - y_train[:-m]))
         return np.abs(y_true - y_pred).mean(axis=0) / scale
 
-    check_mase_by_horizon(by_horizon)
+    check_mase_by_horizon(by_horizon, seed=seeded)
     with pytest.raises(ExerciseError, match="seasonal naive error"):
-        check_mase_by_horizon(lambda y_true, y_pred, y_train, m: by_horizon(y_true, y_pred, y_train, 1))
+        check_mase_by_horizon(lambda y_true, y_pred, y_train, m: by_horizon(y_true, y_pred, y_train, 1), seed=seeded)
+    with pytest.raises(ExerciseError, match=r"one value per origin \(row\), not per step of the horizon"):  # by_row
+        check_mase_by_horizon(lambda y_true, y_pred, y_train, m: by_horizon(y_true.T, y_pred.T, y_train, m),
+                              seed=seeded)
     assert "correct" in capsys.readouterr().out

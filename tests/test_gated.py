@@ -182,22 +182,22 @@ def article_lstm_step(x_t, h_prev, c_prev, W_f, W_i, W_c, W_o, b_f, b_i, b_c, b_
     return o * np.tanh(c_t), c_t
 
 
-def test_check_lstm_step_accepts_the_article_equations(capsys):
-    check_lstm_step(article_lstm_step)
+def test_check_lstm_step_accepts_the_article_equations(seeded, capsys):
+    check_lstm_step(article_lstm_step, seed=seeded)
     assert "lstm_step: correct on 5 random inputs." in capsys.readouterr().out
 
 
-def test_check_lstm_step_says_which_output_is_wrong_when_gates_are_swapped():
+def test_check_lstm_step_says_which_output_is_wrong_when_gates_are_swapped(seeded):
     def swapped(x_t, h_prev, c_prev, W_f, W_i, W_c, W_o, b_f, b_i, b_c, b_o):  # forget and input gates mixed up
         return article_lstm_step(x_t, h_prev, c_prev, W_i, W_f, W_c, W_o, b_i, b_f, b_c, b_o)
 
     with pytest.raises(ExerciseError, match=r"lstm_step\[0\]: wrong value; largest difference .* \(trial 1, inputs x_t: ndarray"):
-        check_lstm_step(swapped)
+        check_lstm_step(swapped, seed=seeded)
 
 
-def test_check_lstm_step_reports_a_missing_cell_state():
+def test_check_lstm_step_reports_a_missing_cell_state(seeded):
     with pytest.raises(ExerciseError, match=r"lstm_step: expected a tuple of 2 values"):
-        check_lstm_step(lambda **kw: article_lstm_step(**kw)[0])
+        check_lstm_step(lambda **kw: article_lstm_step(**kw)[0], seed=seeded)
 
 
 def numpy_gru_step(x_t, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
@@ -208,15 +208,15 @@ def numpy_gru_step(x_t, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):
     return (1 - z) * n + z * h_prev
 
 
-def test_check_gru_step_accepts_pytorchs_formulation_and_rejects_chos(capsys):
-    check_gru_step(numpy_gru_step)
+def test_check_gru_step_accepts_pytorchs_formulation_and_rejects_chos(seeded, capsys):
+    check_gru_step(numpy_gru_step, seed=seeded)
     assert "gru_step: correct on 5 random inputs." in capsys.readouterr().out
     with pytest.raises(ExerciseError, match=r"gru_step: wrong value; largest difference"):
         check_gru_step(lambda **kw: numpy_cho_gru_step(kw["x_t"], kw["h_prev"], kw["weight_ih"], kw["weight_hh"],
-                                                         kw["bias_ih"], kw["bias_hh"]))
+                                                         kw["bias_ih"], kw["bias_hh"]), seed=seeded)
 
 
-def test_check_gru_step_rejects_the_swapped_z_convention():
+def test_check_gru_step_rejects_the_swapped_z_convention(seeded):
     def swapped(x_t, h_prev, weight_ih, weight_hh, bias_ih, bias_hh):  # h_t = z * n + (1 - z) * h_prev
         H = h_prev.shape[0]
         gi, gh = weight_ih @ x_t + bias_ih, weight_hh @ h_prev + bias_hh
@@ -225,24 +225,24 @@ def test_check_gru_step_rejects_the_swapped_z_convention():
         return z * n + (1 - z) * h_prev
 
     with pytest.raises(ExerciseError, match="gru_step: wrong value"):
-        check_gru_step(swapped)
+        check_gru_step(swapped, seed=seeded)
 
 
 @pytest.mark.parametrize("check, gates", [(check_lstm_parameter_count, 4), (check_gru_parameter_count, 3)])
-def test_parameter_count_checkers_accept_the_formula_and_reject_a_single_bias(check, gates, capsys):
+def test_parameter_count_checkers_accept_the_formula_and_reject_a_single_bias(check, gates, seeded, capsys):
     def formula(input_size, hidden_size, num_layers):
         H = hidden_size
         first = gates * H * (input_size + H + 2)
         return first + (num_layers - 1) * gates * H * (H + H + 2)
 
-    check(formula)
+    check(formula, seed=seeded)
     assert "parameter_count: correct on 5 random inputs." in capsys.readouterr().out
 
     def one_bias(input_size, hidden_size, num_layers):
         return formula(input_size, hidden_size, num_layers) - num_layers * gates * hidden_size
 
     with pytest.raises(ExerciseError, match=r"parameter_count: wrong value; expected \d+, got \d+ \(difference \d+"):
-        check(one_bias)
+        check(one_bias, seed=seeded)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
@@ -260,27 +260,62 @@ def test_forecaster_on_torch_nn_rejects_the_cho_gru():
         companion.models.Forecaster(1, 4, cell="cho_gru", use_torch_nn=True)
 
 
-def test_lstm_gates_are_the_gates_lstm_step_uses():
-    H = 3
-    xw, h, c = torch.randn(2, 4 * H, dtype=torch.float64), torch.randn(2, H, dtype=torch.float64), torch.randn(2, H, dtype=torch.float64)
-    W_hh, b_hh = torch.randn(4 * H, H, dtype=torch.float64), torch.randn(4 * H, dtype=torch.float64)
-    i, f, g, o = companion.cells.lstm_gates(xw, h, W_hh, b_hh)
+def torch_nn_lstm_gates(x, h, W_ih, W_hh, b_ih, b_hh):
+    """The gates of torch.nn.LSTM's documentation, each weight cut into its four blocks of H rows in
+    the order i, f, g, o: i = sigmoid(W_ii x + b_ii + W_hi h + b_hi), f and o alike, g = tanh(...).
+    NumPy, x (B, I) and h (B, H) -> a dict of (B, H) arrays."""
+    H = W_hh.shape[1]
+    pre = {name: x @ W_ih[k * H:(k + 1) * H].T + b_ih[k * H:(k + 1) * H]
+           + h @ W_hh[k * H:(k + 1) * H].T + b_hh[k * H:(k + 1) * H] for k, name in enumerate("ifgo")}
+    return {"i": sigmoid(pre["i"]), "f": sigmoid(pre["f"]), "g": np.tanh(pre["g"]), "o": sigmoid(pre["o"])}
+
+
+def random_torch_lstm_cell(I, H):
+    cell = nn.LSTMCell(I, H).double()
+    for p in cell.parameters():
+        nn.init.normal_(p)  # larger than the default: gates far from one half, and far from each other
+    return cell, [p.detach() for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)]
+
+
+def test_lstm_gates_are_torch_nn_lstm_gates_and_lstm_step_uses_them():
+    I, H, B = 4, 3, 5
+    cell, (W_ih, W_hh, b_ih, b_hh) = random_torch_lstm_cell(I, H)
+    x, h, c = torch.randn(B, I, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64), torch.randn(B, H, dtype=torch.float64)
+    expected = torch_nn_lstm_gates(*(t.numpy() for t in (x, h, W_ih, W_hh, b_ih, b_hh)))
+    with torch.no_grad():
+        h_nn, c_nn = cell(x, (h, c))
+    # the reference's gates are torch.nn's: they give torch.nn.LSTMCell's next state
+    np.testing.assert_allclose(c_nn.numpy(), expected["f"] * c.numpy() + expected["i"] * expected["g"], atol=1e-12)
+    np.testing.assert_allclose(h_nn.numpy(), expected["o"] * np.tanh(c_nn.numpy()), atol=1e-12)
+    xw = x @ W_ih.T + b_ih
+    for name, gate in zip("ifgo", companion.cells.lstm_gates(xw, h, W_hh, b_hh), strict=True):
+        np.testing.assert_allclose(gate.numpy(), expected[name], atol=1e-12, err_msg=f"gate {name}")
     h_t, c_t = companion.lstm_step(xw, h, c, W_hh, b_hh)
-    assert torch.allclose(c_t, f * c + i * g) and torch.allclose(h_t, o * torch.tanh(c_t))
+    torch.testing.assert_close(c_t, c_nn, rtol=0, atol=1e-12)
+    torch.testing.assert_close(h_t, h_nn, rtol=0, atol=1e-12)
 
 
-def test_lstm_gate_trace_records_the_gates_and_states_of_the_layer():
-    torch.manual_seed(0)
-    layer = companion.LSTM(3, 5).double()
-    x = torch.randn(7, 3, dtype=torch.float64)
+def test_lstm_gate_trace_records_torch_nn_lstms_gates_and_states():
+    I, H, T = 3, 5, 7
+    reference = nn.LSTM(I, H).double()
+    for p in reference.parameters():
+        nn.init.normal_(p)
+    layer = companion.LSTM(I, H).double()
+    layer.load_state_dict(reference.state_dict())
+    x = torch.randn(T, I, dtype=torch.float64)
     trace = companion.cells.lstm_gate_trace(x, *layer.weights(0, 0))
-    output, (h_n, c_n) = layer(x)
-    assert {k: v.shape for k, v in trace.items()} == {k: (7, 5) for k in "ifgoch"}
-    np.testing.assert_allclose(trace["h"], output.detach().numpy(), atol=1e-12)
-    np.testing.assert_allclose(trace["c"][-1], c_n[0].detach().numpy(), atol=1e-12)
-    # the recorded cell states obey c_t = f_t c_{t-1} + i_t g_t
-    c_prev = np.vstack([np.zeros((1, 5)), trace["c"][:-1]])
-    np.testing.assert_allclose(trace["c"], trace["f"] * c_prev + trace["i"] * trace["g"], atol=1e-12)
+    assert {k: v.shape for k, v in trace.items()} == {k: (T, H) for k in "ifgoch"}
+    weights = [p.detach().numpy() for p in (reference.weight_ih_l0, reference.weight_hh_l0, reference.bias_ih_l0,
+                                            reference.bias_hh_l0)]
+    h, c = torch.zeros(1, 1, H, dtype=torch.float64), torch.zeros(1, 1, H, dtype=torch.float64)
+    for t in range(T):  # torch.nn.LSTM one step at a time: its state before and after step t
+        gates = torch_nn_lstm_gates(x[t : t + 1].numpy(), h[0].numpy(), *weights)
+        with torch.no_grad():
+            _, (h, c) = reference(x[t : t + 1, None], (h, c))
+        for name in "ifgo":
+            np.testing.assert_allclose(trace[name][t], gates[name][0], atol=1e-12, err_msg=f"gate {name}, step {t}")
+        np.testing.assert_allclose(trace["c"][t], c[0, 0].numpy(), atol=1e-12, err_msg=f"c, step {t}")
+        np.testing.assert_allclose(trace["h"][t], h[0, 0].numpy(), atol=1e-12, err_msg=f"h, step {t}")
 
 
 @pytest.mark.parametrize("make", [lambda: companion.LSTM(2, 3, num_layers=2, bidirectional=True),

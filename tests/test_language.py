@@ -392,8 +392,16 @@ def test_checkers_reject_wrong_answers_and_name_the_mistake():
         e = np.exp(z - z.max())
         return e / e.sum()
 
+    def laplace(ids, vocab_size, k):  # adds 1 whatever k is
+        counts = np.zeros((vocab_size, vocab_size))
+        for a, b in zip(ids[:-1], ids[1:]):
+            counts[a, b] += 1
+        return (counts + 1) / (counts.sum(1, keepdims=True) + vocab_size)
+
     with pytest.raises(ExerciseError, match="not divided"):
         exercises.check_add_k_bigram(unnormalised, seed=0)
+    with pytest.raises(ExerciseError, match=r"k is always 1 \(Laplace\) instead of the argument k"):  # laplace_always
+        exercises.check_add_k_bigram(laplace, seed=0)
     with pytest.raises(ExerciseError, match="smallest"):
         exercises.check_top_k_filter(smallest, seed=0)
     with pytest.raises(ExerciseError, match="multiplied"):

@@ -479,8 +479,8 @@ def two_processes(rank, world, X, y):
         too_few = ""
     except ValueError as error:
         too_few = str(error)
-    return {"w": model.w.detach(), "b": model.b.detach(), "loss": history.train_loss, "refused": refused,
-            "too_few": too_few}
+    return {"rank": rank, "world": world, "w": model.w.detach(), "b": model.b.detach(), "loss": history.train_loss,
+            "refused": refused, "too_few": too_few}
 
 
 def test_fit_distributed_in_two_processes_equals_one_on_the_global_batches():
@@ -489,6 +489,7 @@ def test_fit_distributed_in_two_processes_equals_one_on_the_global_batches():
     results = launch_local(two_processes, 2, (X, y), timeout_s=60, start_method="fork")
     reference = Scale()
     losses = reference_ddp(reference, X, y, epochs=2, batch_size=4, lr=0.05, clip=None, seed=2, world=2)
+    assert len(results) == 2 and [(r["rank"], r["world"]) for r in results] == [(0, 2), (1, 2)]
     for result in results:
         assert result["loss"] == pytest.approx(losses, rel=1e-12)
         torch.testing.assert_close(result["w"], reference.w.detach(), rtol=0, atol=1e-12)

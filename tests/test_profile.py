@@ -228,7 +228,7 @@ def test_check_linear_recurrence_accepts_a_loop_and_names_the_mistakes(capsys):
             lambda a, b, h0: torch.cat([h0[None], loop_recurrence(a, b, h0)[:-1]]), seed=0)
     with pytest.raises(ExerciseError, match=r"initial state h0 is ignored"):
         exercises.check_linear_recurrence(lambda a, b, h0: loop_recurrence(a, b, torch.zeros_like(h0)), seed=0)
-    with pytest.raises(ExerciseError):
+    with pytest.raises(ExerciseError, match=r"linear_recurrence: wrong value"):  # a and b swapped
         exercises.check_linear_recurrence(lambda a, b, h0: loop_recurrence(b, a, h0), seed=0)
 
 
@@ -241,7 +241,7 @@ def test_check_kv_cache_numbers_accepts_the_count_and_names_the_mistakes(capsys)
                                          seed=0)
     with pytest.raises(ExerciseError, match=r"one layer is counted"):
         exercises.check_kv_cache_numbers(lambda num_layers, d_model, steps, batch: 2 * d_model * steps * batch, seed=0)
-    with pytest.raises(ExerciseError):  # the batch forgotten
+    with pytest.raises(ExerciseError, match=r"kv_cache_numbers: wrong value"):  # the batch forgotten
         exercises.check_kv_cache_numbers(lambda num_layers, d_model, steps, batch: 2 * num_layers * d_model * steps,
                                          seed=0)
     with pytest.raises(TypeError, match=r"check_kv_cache_numbers"):

@@ -201,35 +201,69 @@ def test_the_checkers_accept_independent_answers(seed, capsys):
     check_early_stopping(my_early_stopping, seed=seed)
 
 
+def last_of_ties(valid_losses, patience):  # wrong: <= keeps the last of equal lowest losses
+    best, best_epoch = float("inf"), None
+    for epoch, loss in enumerate(valid_losses):
+        if loss <= best:
+            best, best_epoch = loss, epoch
+        elif epoch - best_epoch >= patience:
+            return best_epoch, epoch + 1
+    return best_epoch, len(valid_losses)
+
+
+def never_stops(valid_losses, patience):  # wrong: patience ignored
+    return min(range(len(valid_losses)), key=valid_losses.__getitem__), len(valid_losses)
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_the_checkers_reject_and_name_typical_mistakes(seed):
     with pytest.raises(ExerciseError, match="not divided by 1 - p"):
         check_same_mask_dropout(lambda x, keep, p: x * keep, seed=seed)
     with pytest.raises(ExerciseError, match="divided by p instead"):
         check_same_mask_dropout(lambda x, keep, p: x * keep / p, seed=seed)
-    with pytest.raises(ExerciseError):  # a fresh mask at every step
+    with pytest.raises(ExerciseError, match="same_mask_dropout: wrong value"):  # a fresh mask at every step
         check_same_mask_dropout(lambda x, keep, p: x * (torch.rand(x.shape, dtype=x.dtype) >= p) / (1 - p),
                                 seed=seed)
     with pytest.raises(ExerciseError, match="patience is not used"):
-        check_early_stopping(lambda losses, patience: (min(range(len(losses)), key=losses.__getitem__), len(losses)),
-                             seed=seed)
+        check_early_stopping(never_stops, seed=seed)
+    with pytest.raises(ExerciseError, match=r"early_stopping: wrong value.*keep the first of equal losses"):
+        check_early_stopping(last_of_ties, seed=seed)
 
 
-def test_the_early_stopping_checker_sees_stops_and_ties():
-    """Its inputs must exercise the rule: some stop early, some hold equal losses."""
-    import numpy as np
+def test_the_early_stopping_checker_gives_every_call_a_tie_and_a_stop(seeded):
+    """What the reader's function receives: in every call a draw with a later loss equal to the kept
+    one before the stop, which <= gets wrong, and that stops before its last epoch, which ignoring
+    patience gets wrong, each mistake in its own way; judged by the rule written here
+    (my_early_stopping). Seed 473's curves, as drawn, never stop: the checker must add a stop."""
+    for seed in [*range(20), 473, seeded]:
+        seen = []
 
+        def record(valid_losses, patience):
+            seen.append((list(valid_losses), patience))
+            return my_early_stopping(valid_losses, patience)
+
+        check_early_stopping(record, seed=seed)
+        assert len(seen) == 8, seed
+        tied = stopped = told_apart = 0
+        for losses, patience in seen:
+            kept, trained = my_early_stopping(losses, patience)
+            tied += any(losses[epoch] == losses[kept] for epoch in range(kept + 1, trained))
+            stopped += trained < len(losses)
+            told_apart += len({(kept, trained), last_of_ties(losses, patience), never_stops(losses, patience)}) == 3
+        assert tied > 0 and stopped > 0 and told_apart > 0, (seed, seen)
+
+
+def test_the_early_stopping_checker_names_each_mistake_even_where_they_agree(seeded):
+    """Where <= runs to the last epoch, it answers as never_stops does, and would be told that patience
+    is not used: on seeds 30, 65 and 75, unless the first draw, wrong for <=, stops before its end."""
+    for seed in (30, 65, 75, seeded):
+        with pytest.raises(ExerciseError, match=r"keep the first of equal losses \(a strictly lower loss"):
+            check_early_stopping(last_of_ties, seed=seed)
+        with pytest.raises(ExerciseError, match="patience is not used"):
+            check_early_stopping(never_stops, seed=seed)
+
+
+def test_the_early_stopping_reference_keeps_the_first_of_equal_losses():
     from companion.exercises.regularisation import _reference_early_stopping
 
-    stopped = tied = 0
-    for seed in range(4):
-        rng = np.random.default_rng(seed)
-        for _ in range(8):
-            n = int(rng.integers(4, 16))
-            curve = 1.0 / (1.0 + np.arange(n)) + 0.05 * np.arange(n) * rng.uniform(0, 1)
-            losses = [round(float(v), 2) for v in curve + rng.normal(scale=0.03, size=n)]
-            patience = int(rng.integers(1, 5))
-            stopped += _reference_early_stopping(losses, patience)[1] < n
-            tied += len(set(losses)) < n
-    assert stopped > 0 and tied > 0
     assert list(_reference_early_stopping([3.0, 2.0, 2.0, 2.5, 1.0], 2)) == [1, 4]

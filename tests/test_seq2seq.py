@@ -67,6 +67,35 @@ def test_attention_weights_sum_to_one_and_are_zero_on_padding(kind):
     assert (weights.masked_select(~mask[:, None, :].expand_as(weights)) == 0).all()
 
 
+@pytest.mark.parametrize("kind", ["additive", "multiplicative"])
+def test_attention_weights_and_context_follow_the_score_equations(kind, rng):
+    """score_j = v . tanh(W_q q + W_k k_j) (additive) or q . W k_j (multiplicative), one key at a time
+    in NumPy; the weights are the softmax of the scores over the real positions, the context is the
+    weighted sum of the keys. An attention that ignores the query fails here."""
+    B, S, Q, K, A = 4, 6, 3, 5, 7
+    lengths = [6, 2, 1, 4]
+    attention = s2s.AdditiveAttention(Q, K, A) if kind == "additive" else s2s.MultiplicativeAttention(Q, K)
+    attention = attention.double()
+    for p in attention.parameters():
+        torch.nn.init.normal_(p, std=0.8)
+    W = {name: p.detach().numpy() for name, p in attention.named_parameters()}
+    query, keys = rng.normal(size=(B, Q)), rng.normal(size=(B, S, K))
+    mask = np.arange(S)[None, :] < np.array(lengths)[:, None]
+    context, weights = attention(torch.tensor(query), torch.tensor(keys), torch.tensor(mask))
+    for b, n in enumerate(lengths):
+        if kind == "additive":  # W_q (A, Q), W_k (A, K), v (1, A)
+            scores = [W["v.weight"][0] @ np.tanh(W["W_q.weight"] @ query[b] + W["W_k.weight"] @ keys[b, j])
+                      for j in range(n)]
+        else:  # W (Q, K): q^T W k_j
+            scores = [query[b] @ W["W.weight"] @ keys[b, j] for j in range(n)]
+        e = np.exp(np.array(scores) - max(scores))
+        expected = np.concatenate([e / e.sum(), np.zeros(S - n)])
+        np.testing.assert_allclose(weights[b].detach().numpy(), expected, rtol=1e-10, atol=1e-15,
+                                   err_msg=f"weights of row {b}")
+        np.testing.assert_allclose(context[b].detach().numpy(), expected @ keys[b], rtol=1e-10, atol=1e-15,
+                                   err_msg=f"context of row {b}")
+
+
 def seeded_model(kind, seed, **kwargs):
     torch.manual_seed(seed)
     return random_model(kind, **kwargs)
@@ -319,13 +348,14 @@ def test_multi_head_attention_equals_torch_nn_multihead_attention_with_copied_we
     torch.testing.assert_close(weights, expected_weights, rtol=1e-12, atol=1e-12)
 
 
-def test_attention_checkers_reject_wrong_answers_and_accept_right_ones(capsys):
+def test_attention_checkers_reject_wrong_answers_and_accept_right_ones(seeded, capsys):
     def scores_without_tanh(query, keys, W_q, W_k, v):
         return (keys @ W_k.T + W_q @ query) @ v
 
     with pytest.raises(ExerciseError, match="additive_scores: wrong value"):
-        check_additive_scores(scores_without_tanh)
-    check_additive_scores(lambda query, keys, W_q, W_k, v: np.tanh(keys @ W_k.T + query @ W_q.T) @ v)
+        check_additive_scores(scores_without_tanh, seed=seeded)
+    check_additive_scores(lambda query, keys, W_q, W_k, v: np.tanh(keys @ W_k.T + query @ W_q.T) @ v,
+                          seed=seeded)
 
     def unscaled(Q, K, V):
         s = Q @ K.T
@@ -333,12 +363,12 @@ def test_attention_checkers_reject_wrong_answers_and_accept_right_ones(capsys):
         return w / w.sum(1, keepdims=True) @ V
 
     with pytest.raises(ExerciseError, match="scaled_dot_product_attention: wrong value"):
-        check_scaled_dot_product_attention(unscaled)
+        check_scaled_dot_product_attention(unscaled, seed=seeded)
     check_scaled_dot_product_attention(
-        lambda Q, K, V: torch.softmax(torch.tensor(Q @ K.T) / K.shape[1] ** 0.5, 1).numpy() @ V)
+        lambda Q, K, V: torch.softmax(torch.tensor(Q @ K.T) / K.shape[1] ** 0.5, 1).numpy() @ V, seed=seeded)
 
     with pytest.raises(ExerciseError, match="length_normalized_score: wrong value"):
-        check_length_normalized_score(lambda log_prob, length, alpha: log_prob / length * alpha)
-    check_length_normalized_score(lambda log_prob, length, alpha: log_prob * length ** -alpha)
+        check_length_normalized_score(lambda log_prob, length, alpha: log_prob / length * alpha, seed=seeded)
+    check_length_normalized_score(lambda log_prob, length, alpha: log_prob * length ** -alpha, seed=seeded)
     out = capsys.readouterr().out
     assert "additive_scores: correct" in out and "length_normalized_score: correct" in out

@@ -26,8 +26,7 @@ def direct_mase(y_true, y_pred, y_train, m):
     return sum(abs(a - b) for a, b in zip(y_true, y_pred)) / h / scale
 
 
-def test_mase_matches_the_direct_formula_for_random_series_and_seasons():
-    rng = np.random.default_rng()
+def test_mase_matches_the_direct_formula_for_random_series_and_seasons(rng):
     for _ in range(20):
         m = int(rng.integers(1, 13))
         y_train = seasonal_series(rng, int(rng.integers(m + 1, 80)), m)
@@ -37,16 +36,14 @@ def test_mase_matches_the_direct_formula_for_random_series_and_seasons():
                             rel_tol=1e-12)
 
 
-def test_mase_of_the_in_sample_seasonal_naive_forecast_is_one():
-    rng = np.random.default_rng()
+def test_mase_of_the_in_sample_seasonal_naive_forecast_is_one(rng):
     m = 7
     y_train = seasonal_series(rng, 60, m)
     # Forecasting y_train[m:] by the value one season earlier is exactly the scale's own forecast.
     assert math.isclose(metrics.mase(y_train[m:], y_train[:-m], y_train, m=m), 1.0, rel_tol=1e-12)
 
 
-def test_mase_is_unchanged_by_rescaling_the_series():
-    rng = np.random.default_rng()
+def test_mase_is_unchanged_by_rescaling_the_series(rng):
     y_train, y_true, y_pred = rng.normal(size=40), rng.normal(size=5), rng.normal(size=5)
     c = float(rng.uniform(0.1, 100))
     assert math.isclose(metrics.mase(c * y_true, c * y_pred, c * y_train, m=4),
@@ -76,15 +73,13 @@ def test_mase_refuses_forecasts_of_another_shape():
 # --- Baselines ---------------------------------------------------------------------------------
 
 
-def test_naive_forecast_repeats_the_last_training_value():
-    rng = np.random.default_rng()
+def test_naive_forecast_repeats_the_last_training_value(rng):
     y_train = rng.normal(size=int(rng.integers(1, 30)))
     forecast = baselines.naive_forecast(y_train, 9)
     assert forecast.shape == (9,) and np.all(forecast == y_train[-1])
 
 
-def test_seasonal_naive_forecast_follows_the_ceiling_formula_for_any_horizon():
-    rng = np.random.default_rng()
+def test_seasonal_naive_forecast_follows_the_ceiling_formula_for_any_horizon(rng):
     for _ in range(20):
         m = int(rng.integers(1, 13))
         y_train = rng.normal(size=int(rng.integers(m, 50)))
@@ -94,8 +89,8 @@ def test_seasonal_naive_forecast_follows_the_ceiling_formula_for_any_horizon():
         np.testing.assert_array_equal(baselines.seasonal_naive_forecast(y_train, h, m), expected)
 
 
-def test_seasonal_naive_with_one_step_seasons_is_the_naive_forecast():
-    y_train = np.random.default_rng().normal(size=12)
+def test_seasonal_naive_with_one_step_seasons_is_the_naive_forecast(rng):
+    y_train = rng.normal(size=12)
     np.testing.assert_array_equal(baselines.seasonal_naive_forecast(y_train, 5, 1), baselines.naive_forecast(y_train, 5))
 
 
@@ -131,8 +126,7 @@ def test_co2_weekly_has_every_week_and_fills_the_gaps_linearly_in_time():
     assert pd.Timestamp(dates[0]) == pd.Timestamp("1958-03-29") and pd.Timestamp(dates[-1]) == pd.Timestamp("2001-12-29")
 
 
-def test_time_split_is_in_time_order_and_covers_every_point_once():
-    rng = np.random.default_rng()
+def test_time_split_is_in_time_order_and_covers_every_point_once(rng):
     for _ in range(20):
         n = int(rng.integers(3, 200))
         valid, test = int(rng.integers(0, n // 2)), int(rng.integers(0, n // 2))
@@ -155,8 +149,7 @@ def test_time_split_rejects_bad_input_with_a_clear_message(args, message):
         data.time_split(*args)
 
 
-def test_standardizer_scales_everything_with_training_statistics_only():
-    rng = np.random.default_rng()
+def test_standardizer_scales_everything_with_training_statistics_only(rng):
     train, test = rng.normal(3.0, 2.0, size=50), rng.normal(10.0, 5.0, size=20)
     scaler = data.Standardizer().fit(train)
     np.testing.assert_allclose(scaler.transform(test), (test - train.mean()) / train.std())
@@ -165,8 +158,7 @@ def test_standardizer_scales_everything_with_training_statistics_only():
     assert abs(z.mean()) < 1e-12 and abs(z.std() - 1) < 1e-12
 
 
-def test_standardizer_scales_each_column_of_a_matrix():
-    rng = np.random.default_rng()
+def test_standardizer_scales_each_column_of_a_matrix(rng):
     x = rng.normal(size=(30, 3)) * [1.0, 10.0, 100.0] + [0.0, 5.0, -5.0]
     z = data.Standardizer().fit_transform(x)
     np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
@@ -196,47 +188,47 @@ def test_standardizer_rejects_misuse_with_a_clear_message(call, error, message):
 # --- Exercise checkers -------------------------------------------------------------------------
 
 
-def test_check_mase_accepts_a_correct_implementation_written_differently(capsys):
+def test_check_mase_accepts_a_correct_implementation_written_differently(seeded, capsys):
     def mine(y_true, y_pred, y_train, m):
         return direct_mase(list(y_true), list(y_pred), list(y_train), m)
 
-    check_mase(mine)
+    check_mase(mine, seed=seeded)
     assert "mase: correct on 5 random inputs." in capsys.readouterr().out
 
 
-def test_check_mase_rejects_scaling_by_the_naive_forecast_whatever_m_is():
+def test_check_mase_rejects_scaling_by_the_naive_forecast_whatever_m_is(seeded):
     def lag_one_scale(y_true, y_pred, y_train, m):
         return metrics.mase(y_true, y_pred, y_train, m=1)
 
     with pytest.raises(ExerciseError, match=r"mase: wrong value; expected [\d.]+, got [\d.]+ .*m=(4|7|12)\)"):
-        check_mase(lag_one_scale, trials=40)
+        check_mase(lag_one_scale, trials=40, seed=seeded)
 
 
-def test_check_mase_reports_an_exception_in_the_readers_code():
+def test_check_mase_reports_an_exception_in_the_readers_code(seeded):
     with pytest.raises(ExerciseError, match=r"mase: your function raised ZeroDivisionError: .*y_train: ndarray of shape"):
-        check_mase(lambda y_true, y_pred, y_train, m: 1 / 0)
+        check_mase(lambda y_true, y_pred, y_train, m: 1 / 0, seed=seeded)
 
 
-def test_check_seasonal_naive_accepts_a_correct_implementation(capsys):
+def test_check_seasonal_naive_accepts_a_correct_implementation(seeded, capsys):
     def mine(y_train, horizon, m):
         season = list(y_train[-m:])
         return np.array([season[k % m] for k in range(horizon)])
 
-    check_seasonal_naive(mine)
+    check_seasonal_naive(mine, seed=seeded)
     assert "seasonal_naive: correct on 5 random inputs." in capsys.readouterr().out
 
 
-def test_check_seasonal_naive_rejects_a_forecast_that_stops_after_one_season():
+def test_check_seasonal_naive_rejects_a_forecast_that_stops_after_one_season(seeded):
     def one_season(y_train, horizon, m):
         return np.asarray(y_train[-m:][:horizon])  # too short whenever horizon > m
 
     with pytest.raises(ExerciseError, match=r"seasonal_naive: expected shape \(\d+,\), got \(\d+,\) \(trial \d+, inputs"):
-        check_seasonal_naive(one_season, trials=40)
+        check_seasonal_naive(one_season, trials=40, seed=seeded)
 
 
-def test_check_seasonal_naive_rejects_the_first_season_instead_of_the_last():
+def test_check_seasonal_naive_rejects_the_first_season_instead_of_the_last(seeded):
     def first_season(y_train, horizon, m):
         return np.resize(y_train[:m], horizon)
 
     with pytest.raises(ExerciseError, match=r"seasonal_naive: wrong value; largest difference .* at index \(\d+,\)"):
-        check_seasonal_naive(first_season)
+        check_seasonal_naive(first_season, seed=seeded)

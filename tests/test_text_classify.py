@@ -291,6 +291,9 @@ def test_checkers_accept_correct_answers_and_name_typical_mistakes():
         check_attention_weights(lambda scores, mask: torch.softmax(scores, dim=1), seed=0)
     with pytest.raises(ExerciseError, match="accuracy"):
         check_f1_score(lambda labels, predictions: float(np.mean(labels == predictions)), seed=0)
+    with pytest.raises(ExerciseError, match="the precision only, not its harmonic mean with the recall"):
+        check_f1_score(lambda labels, predictions: float(np.sum((labels == 1) & (predictions == 1))
+                                                         / max(1, np.sum(predictions == 1))), seed=0)
     # my_f1 divides by zero when a random draw has no positive prediction; a draw with both is checked
     check_f1_score(lambda labels, predictions: my_f1(labels, predictions) if predictions.any()
                    else f1_score(labels, predictions), seed=0)

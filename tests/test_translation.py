@@ -1,6 +1,5 @@
 """companion.translation: the number-word data, vocabularies, padding and batches."""
 
-import numpy as np
 import pytest
 import torch
 
@@ -14,8 +13,8 @@ def test_number_words_need_reordering_between_german_and_english():
     assert tr.english(1999) == "one thousand nine hundred ninety nine"
 
 
-def test_split_numbers_gives_disjoint_sets_of_the_asked_sizes():
-    seed = int(np.random.default_rng().integers(1000))
+def test_split_numbers_gives_disjoint_sets_of_the_asked_sizes(rng):
+    seed = int(rng.integers(1000))
     train, valid, test = tr.split_numbers(1, 1000, (500, 100, 200), seed=seed)
     assert (len(train), len(valid), len(test)) == (500, 100, 200)
     assert not set(train) & set(test) and not set(train) & set(valid) and not set(valid) & set(test)
@@ -32,8 +31,7 @@ def test_vocab_has_the_special_tokens_first_and_maps_unknown_tokens_to_unk():
     assert vocab.decode([vocab.bos_id] + ids) == list("neun")  # stops at <eos>, drops <bos>
 
 
-def test_pad_fills_on_the_right_and_the_mask_marks_the_real_tokens():
-    rng = np.random.default_rng()
+def test_pad_fills_on_the_right_and_the_mask_marks_the_real_tokens(rng):
     sequences = [list(rng.integers(4, 20, size=int(n))) for n in rng.integers(1, 10, size=6)]
     ids, lengths, mask = tr.pad(sequences)
     assert ids.shape == (6, max(len(s) for s in sequences))

@@ -59,12 +59,25 @@ def check_early_stopping(function, trials: int = 8) -> None:
     """Check ``function(valid_losses, patience) -> (kept_epoch, epochs_trained)``: the validation
     loss of epochs 0, 1, ... in a list; keep the epoch with the lowest loss (the first of equal
     ones) and stop after ``patience`` epochs in a row without a new lowest loss, as
-    :func:`companion.train.fit` does."""
+    :func:`companion.train.fit` does. The first draw holds a later loss equal to the kept one, and
+    stops before its last epoch."""
+    drawn = []  # the losses drawn so far in this call
+
     def make_inputs(rng):
         n = int(rng.integers(4, 16))
         curve = 1.0 / (1.0 + np.arange(n)) + 0.05 * np.arange(n) * rng.uniform(0, 1)  # falls, then rises
         losses = [round(float(v), 2) for v in curve + rng.normal(scale=0.03, size=n)]  # rounded: ties occur
-        return {"valid_losses": losses, "patience": int(rng.integers(1, 5))}
+        patience = int(rng.integers(1, 5))
+        if not drawn:  # a loss equal to the kept one, seen before the stop: it must not move the kept epoch
+            kept, trained = (int(v) for v in _reference_early_stopping(losses, patience))
+            if kept + 1 < trained:  # epoch kept + 1 was not lower; now it is equal, and nothing else changes
+                losses[kept + 1] = losses[kept]
+            else:  # the kept epoch is the last one
+                losses.append(losses[kept])
+            # then patience + 1 higher losses: a stop before the last epoch, whichever equal loss is kept
+            losses += [round(max(losses) + 0.01 * (j + 1), 2) for j in range(patience + 1)]
+        drawn.append(losses)
+        return {"valid_losses": losses, "patience": patience}
 
     def as_checked(valid_losses, patience):
         result = function(valid_losses, patience)
@@ -73,5 +86,17 @@ def check_early_stopping(function, trials: int = 8) -> None:
     def never_stops(valid_losses, patience):
         return np.array([int(np.argmin(valid_losses)), len(valid_losses)])
 
+    def last_of_ties(valid_losses, patience):  # <= instead of <: an equal loss moves the kept epoch
+        best, kept = float("inf"), None
+        for epoch, loss in enumerate(valid_losses):
+            if loss <= best:
+                best, kept = loss, epoch
+            elif epoch - kept >= patience:
+                return np.array([kept, epoch + 1])
+        return np.array([kept, len(valid_losses)])
+
     check_function(as_checked, reference=_reference_early_stopping, make_inputs=make_inputs, name="early_stopping",
-                   trials=trials, mistakes=[(never_stops, "training never stops: patience is not used")])
+                   trials=trials, mistakes=[(never_stops, "training never stops: patience is not used"),
+                                            (last_of_ties, "a loss equal to the lowest moves the kept epoch; keep "
+                                                           "the first of equal losses (a strictly lower loss: <, "
+                                                           "not <=)")])

@@ -31,7 +31,8 @@ def _padded_inputs(rng, garbage: bool):
 
 @_checker
 def check_lengths_to_mask(function) -> None:
-    """Check ``function(lengths) -> mask``: lengths (B,) int64 -> bool (B, max(lengths)), True on real steps."""
+    """Check ``function(lengths) -> mask``: lengths (B,) int64 -> bool (B, max(lengths)), True on real steps.
+    The first draw holds at least two sequences, one shorter than the longest."""
     from ..masking import lengths_to_mask
 
     def as_checked(lengths):
@@ -43,8 +44,13 @@ def check_lengths_to_mask(function) -> None:
             raise TypeError(f"expected a torch.bool tensor, got {what}; a comparison such as a < b gives one")
         return mask.double()
 
+    drawn = []  # the draws so far in this call
+
     def make_inputs(rng):
-        return {"lengths": _random_lengths(rng, int(rng.integers(1, 6)), int(rng.integers(1, 9)))}
+        # the first draw has B, T >= 2, so one length is below T, where a mask one step too long (<=) shows
+        smallest = 2 if not drawn else 1
+        drawn.append(True)
+        return {"lengths": _random_lengths(rng, int(rng.integers(smallest, 6)), int(rng.integers(smallest, 9)))}
 
     check_function(as_checked, reference=lambda lengths: lengths_to_mask(lengths).double(),
                    make_inputs=make_inputs, name="lengths_to_mask")
